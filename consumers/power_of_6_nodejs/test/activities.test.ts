@@ -1,0 +1,65 @@
+/**
+ * power_of_6 over the shared vectors, in the SDK's activity test environment.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities } from '../src/activities';
+
+interface Vectors {
+  valid: { name: string; power_of_4: string; power_of_6: string }[];
+  invalid: { name: string; value: unknown; mentions: string }[];
+}
+const vectors = JSON.parse(readFileSync(join(__dirname, '../../../contracts/vectors.json'), 'utf8')) as Vectors;
+const { power_of_6 } = createActivities(0);
+
+describe('power_of_6 computes n^6 exactly', () => {
+  for (const v of vectors.valid) {
+    it(`${v.name}: ${v.power_of_4.slice(0, 30)} -> ${v.power_of_6.slice(0, 30)}`, async () => {
+      assert.equal(await new MockActivityEnvironment().run(power_of_6, v.power_of_4), v.power_of_6);
+    });
+  }
+
+  it('n = 3 gives 3^48 after the earlier steps', async () => {
+    assert.equal(await new MockActivityEnvironment().run(power_of_6, '6561'), '79766443076872509863361');
+  });
+});
+
+describe('power_of_6 rejects what the contract rejects', () => {
+  for (const v of vectors.invalid) {
+    it(`${v.name} -> non-retryable InvalidNumber`, async () => {
+      await assert.rejects(new MockActivityEnvironment().run(power_of_6, v.value), (err: unknown) => {
+        assert.ok(err instanceof ApplicationFailure, `expected ApplicationFailure, got ${String(err)}`);
+        assert.equal(err.type, 'InvalidNumber');
+        assert.equal(err.nonRetryable, true);
+        assert.match(err.message, /^power_of_6: invalid number /);
+        assert.ok(err.message.includes(v.mentions), `${err.message.slice(0, 200)} should mention ${v.mentions}`);
+        return true;
+      });
+    });
+  }
+});
+
+describe('power_of_6 waits while heartbeating', () => {
+  it('heartbeats during the wait and still returns the exact value', async () => {
+    const env = new MockActivityEnvironment();
+    let beats = 0;
+    env.on('heartbeat', () => beats++);
+    const started = Date.now();
+    assert.equal(await env.run(createActivities(0.3).power_of_6, '2'), '64');
+    assert.ok(Date.now() - started >= 300, 'the wait was skipped');
+    assert.ok(beats >= 1, 'no heartbeat during the wait');
+  });
+
+  it('stops waiting as soon as it is cancelled', async () => {
+    const env = new MockActivityEnvironment();
+    const running = env.run(createActivities(30).power_of_6, '2');
+    setTimeout(() => env.cancel('CANCELLED'), 100);
+    const started = Date.now();
+    await assert.rejects(running, CancelledFailure);
+    assert.ok(Date.now() - started < 5000, 'cancellation did not interrupt the wait');
+  });
+});

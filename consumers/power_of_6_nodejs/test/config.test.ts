@@ -1,0 +1,59 @@
+/**
+ * Worker settings: the shared wait-timeout vectors, the replica and the grace period.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, loadWorkerConfig, workerIdentity } from '../src/config';
+
+interface WaitVectors {
+  waitTimeouts: { valid: { value: string; seconds: number | null }[]; invalid: string[] };
+}
+const { waitTimeouts } = JSON.parse(
+  readFileSync(join(__dirname, '../../../contracts/vectors.json'), 'utf8'),
+) as WaitVectors;
+const VAR = 'ACTIVITY_3_WAIT_TIMEOUT';
+
+describe('ACTIVITY_3_WAIT_TIMEOUT', () => {
+  for (const { value, seconds } of waitTimeouts.valid) {
+    it(`${JSON.stringify(value)} -> ${seconds ?? 'the default (1)'} s`, () => {
+      assert.equal(loadWorkerConfig({ [VAR]: value }, VAR).waitSeconds, seconds ?? 1);
+    });
+  }
+  it('unset -> the default (1) s', () => assert.equal(loadWorkerConfig({}, VAR).waitSeconds, 1));
+  for (const value of waitTimeouts.invalid) {
+    it(`${JSON.stringify(value)} is refused with a message naming the variable`, () => {
+      assert.throws(() => loadWorkerConfig({ [VAR]: value }, VAR), (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.ok(err.message.startsWith(`${VAR}=${JSON.stringify(value)} `), err.message);
+        return true;
+      });
+    });
+  }
+});
+
+describe('replica, grace period and identity', () => {
+  it('defaults to replica 1 and a 10 s grace period', () => {
+    const config = loadWorkerConfig({}, VAR);
+    assert.equal(config.replica, '1');
+    assert.equal(config.shutdownGraceSeconds, 10);
+  });
+  it('refuses a malformed grace period', () => {
+    assert.throws(() => loadWorkerConfig({ WORKER_SHUTDOWN_GRACE_SECONDS: 'soon' }, VAR), /WORKER_SHUTDOWN_GRACE_SECONDS/);
+  });
+  it('names the activity, the language and the replica', () => {
+    assert.match(workerIdentity('power_of_6', 'typescript', '2'), /^power_of_6-typescript-2@[^:]+:\d+$/);
+  });
+  it('the worker exits at start-up, before connecting, when the wait is malformed', () => {
+    const main = join(__dirname, '../src/main.ts');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', main], {
+      env: { ...process.env, [VAR]: 'soon', TEMPORAL_ADDRESS: '127.0.0.1:1' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /power_of_6 worker: ACTIVITY_3_WAIT_TIMEOUT="soon" is not a number of seconds/);
+  });
+});

@@ -1,0 +1,136 @@
+/**
+ * JSON schemas of the API, declared once: they drive response serialisation and the
+ * OpenAPI document served at /openapi.json and /docs.
+ */
+
+export const errorBody = {
+  type: 'object',
+  required: ['statusCode', 'error', 'message'],
+  properties: {
+    statusCode: { type: 'integer', example: 400 },
+    error: { type: 'string', example: 'Bad Request' },
+    message: { type: 'string' },
+  },
+} as const;
+
+const workflowId = { type: 'string', example: 'calculate-2-5b0c7c1e-7d1f-4c55-9a53-0e0b9f6a3f10' } as const;
+
+const step = {
+  type: 'object',
+  properties: {
+    activity: { type: 'string', enum: ['power_of_2', 'power_of_4', 'power_of_6'] },
+    task_queue: { type: 'string' },
+    language: { type: 'string', enum: ['python', 'go', 'typescript'] },
+    status: { type: 'string', enum: ['pending', 'running', 'completed', 'failed'] },
+    input: { type: 'string' },
+    output: { type: 'string' },
+  },
+} as const;
+
+export function startSchema(maxDigits: number) {
+  return {
+    summary: 'Start a calculation of number^48',
+    description:
+      'Starts CalculateWorkflow, which sends the number through power_of_2 (Python), power_of_4 (Go) ' +
+      'and power_of_6 (TypeScript). Answers at once with the workflow id; read the result at the ' +
+      '`Location` it returns.',
+    tags: ['calculations'],
+    querystring: {
+      type: 'object',
+      required: ['number'],
+      properties: {
+        number: {
+          type: 'string',
+          description: `A base-10 integer: an optional '-' then the digits 0-9, at most ${maxDigits} digits.`,
+          pattern: '^-?[0-9]+$',
+          example: '2',
+        },
+      },
+    },
+    response: {
+      202: {
+        description: 'The calculation started.',
+        headers: { Location: { type: 'string', description: 'Where to read the result.' } },
+        type: 'object',
+        required: ['message', 'workflow_id'],
+        properties: { message: { type: 'string', example: 'workflow started' }, workflow_id: workflowId },
+      },
+      400: { description: '`number` is missing or is not a base-10 integer within the bound.', ...errorBody },
+      503: { description: 'Temporal is unreachable.', ...errorBody },
+    },
+  };
+}
+
+export function resultSchema(maxWaitSeconds: number) {
+  return {
+    summary: 'Read the state or result of a calculation',
+    description:
+      'Never blocks longer than `wait` seconds. 200 means the calculation has ended (see `message`), ' +
+      '202 that it is still running.',
+    tags: ['calculations'],
+    params: {
+      type: 'object',
+      required: ['workflow_id'],
+      properties: { workflow_id: { type: 'string', description: 'The id returned by POST /.' } },
+    },
+    querystring: {
+      type: 'object',
+      properties: {
+        wait: {
+          type: 'string',
+          description: `Seconds to wait for the end of a running calculation (0 to ${maxWaitSeconds}; default 0).`,
+          example: '10',
+        },
+      },
+    },
+    response: {
+      200: {
+        description:
+          'The calculation ended: `completed` with `result`, or `failed`, `cancelled`, `terminated`, ' +
+          '`timed_out` with `reason`.',
+        type: 'object',
+        required: ['message', 'workflow_id'],
+        properties: {
+          message: { type: 'string', enum: ['completed', 'failed', 'cancelled', 'terminated', 'timed_out'] },
+          workflow_id: workflowId,
+          result: { type: 'string', description: 'number^48 in base 10, exact.', example: '281474976710656' },
+          reason: { type: 'string' },
+          error_type: { type: 'string', example: 'InvalidNumber' },
+        },
+      },
+      202: {
+        description: 'Still running; `steps` shows where it is.',
+        type: 'object',
+        required: ['message', 'workflow_id'],
+        properties: {
+          message: { type: 'string', enum: ['running'] },
+          workflow_id: workflowId,
+          steps: { type: 'array', items: step },
+        },
+      },
+      400: { description: '`wait` is not a number of seconds within the bound.', ...errorBody },
+      404: { description: 'No calculation has this id.', ...errorBody },
+      503: { description: 'Temporal is unreachable.', ...errorBody },
+    },
+  };
+}
+
+export const healthSchema = {
+  summary: 'Whether the API can reach Temporal',
+  tags: ['operations'],
+  response: {
+    200: {
+      description: 'Temporal answers.',
+      type: 'object',
+      properties: { status: { type: 'string', example: 'ok' }, temporal: { type: 'string', example: 'reachable' } },
+    },
+    503: {
+      description: 'Temporal does not answer.',
+      type: 'object',
+      properties: {
+        status: { type: 'string', example: 'unavailable' },
+        temporal: { type: 'string', example: 'unreachable' },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,188 @@
+/**
+ * `make up`: starts the embedded Temporal server, then the workflow worker, the two
+ * power_of_2 replicas, the power_of_4 and power_of_6 workers and the API; waits until each
+ * serves; prints the URLs; stops everything on Ctrl-C or SIGTERM.
+ *
+ * The processes are run by `concurrently`, which prefixes every line with the process's name
+ * and passes signals on; this file only orders the start and checks readiness.
+ */
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { concurrently, type Command } from 'concurrently';
+import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { STEPS, WORKFLOW_TASK_QUEUE } from '@calc/contracts';
+import { applicationServices, stackSettings, temporalServer, type Service, type StackSettings } from './services';
+
+const TaskQueueType = temporal.api.enums.v1.TaskQueueType;
+const START_TIMEOUT_MS = 120_000;
+
+function log(message: string): void {
+  console.log(`[stack] ${message}`);
+}
+
+async function assertPortFree(port: number, host: string, variable: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', () =>
+      reject(
+        new Error(`port ${port} on ${host} is already in use (another stack running?); set ${variable} to use another`),
+      ),
+    );
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
+
+function run(services: Service[]): Command[] {
+  const { commands } = concurrently(
+    services.map((s) => ({ name: s.name, command: s.command, cwd: s.cwd, env: s.env })),
+    { prefix: 'name', padPrefix: true, handleInput: false, killSignal: 'SIGTERM' },
+  );
+  return commands;
+}
+
+/** Resolves with the first capture of `ready` in the command's output. */
+function readyLine(command: Command, ready: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const onChunk = (chunk: Buffer) => {
+      seen = (seen + chunk.toString()).slice(-4096);
+      const match = ready.exec(seen);
+      if (match) {
+        out.unsubscribe();
+        err.unsubscribe();
+        resolve(match[1] ?? match[0]);
+      }
+    };
+    const out = command.stdout.subscribe(onChunk);
+    const err = command.stderr.subscribe(onChunk);
+    command.close.subscribe((e) =>
+      reject(new Error(`${command.name} exited (code ${String(e.exitCode)}) before it was ready`)),
+    );
+  });
+}
+
+async function waitForTemporal(s: StackSettings, server: Command): Promise<Connection> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  let exited = false;
+  server.close.subscribe(() => (exited = true));
+  for (;;) {
+    if (exited) throw new Error('the Temporal server exited during start-up; see its log above');
+    let connection: Connection | undefined;
+    try {
+      connection = await Connection.connect({ address: `${s.host}:${s.temporalPort}`, connectTimeout: 1000 });
+      const ready = connection;
+      await ready.withDeadline(Date.now() + 2000, () => ready.workflowService.getSystemInfo({}));
+      return connection;
+    } catch (err) {
+      await connection?.close();
+      if (Date.now() > deadline) {
+        throw new Error(`the Temporal server did not answer within ${START_TIMEOUT_MS / 1000} s`, { cause: err });
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+/** Confirms with the server that every worker that said it was ready is polling its queue. */
+async function assertPolling(connection: Connection, identities: string[]): Promise<void> {
+  const client = new Client({ connection });
+  const queues = [
+    { name: WORKFLOW_TASK_QUEUE, type: TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW },
+    ...STEPS.map((s) => ({ name: s.taskQueue, type: TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY })),
+  ];
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const polling = new Set<string>();
+    for (const q of queues) {
+      const { pollers } = await client.workflowService.describeTaskQueue({
+        namespace: 'default',
+        taskQueue: { name: q.name },
+        taskQueueType: q.type,
+      });
+      for (const p of pollers) if (p.identity) polling.add(p.identity);
+    }
+    const missing = identities.filter((id) => !polling.has(id));
+    if (missing.length === 0) return;
+    if (Date.now() > deadline)
+      throw new Error(`these workers said they were ready but do not poll: ${missing.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const all: Command[] = [];
+let stopping = false;
+function stop(code: number): void {
+  if (stopping) return;
+  stopping = true;
+  for (const c of all) if (c.state === 'started') c.kill('SIGTERM');
+  const left = () => all.filter((c) => c.state === 'started').length;
+  const check = setInterval(() => {
+    if (left() === 0) {
+      clearInterval(check);
+      process.exit(code);
+    }
+  }, 100);
+}
+async function main(): Promise<void> {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping every process`);
+      stop(0);
+    });
+  }
+
+  const settings = stackSettings(process.env);
+  await assertPortFree(settings.temporalPort, settings.host, 'TEMPORAL_PORT');
+  await assertPortFree(settings.uiPort, settings.host, 'TEMPORAL_UI_PORT');
+  await assertPortFree(settings.apiPort, settings.apiHost, 'API_PORT');
+  mkdirSync(settings.dataDir, { recursive: true });
+
+  const watch = (commands: Command[]) => {
+    all.push(...commands);
+    for (const c of commands) {
+      c.close.subscribe((e) => {
+        if (stopping) return;
+        log(`${c.name} exited unexpectedly (code ${String(e.exitCode)}); stopping the stack`);
+        stop(1);
+      });
+    }
+  };
+
+  const started = Date.now();
+  log(`starting the Temporal server (state in ${settings.dataDir})`);
+  const [server] = run([temporalServer(settings)]);
+  watch([server!]);
+  const connection = await waitForTemporal(settings, server!);
+
+  const services = applicationServices(settings);
+  const commands = run(services);
+  watch(commands);
+  const readiness = await Promise.all(commands.map((c, i) => readyLine(c, services[i]!.ready)));
+  await assertPolling(
+    connection,
+    readiness.filter((_, i) => services[i]!.name !== 'api'),
+  );
+  await connection.close();
+
+  const api = `http://localhost:${settings.apiPort}`;
+  log(`stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    [
+      '',
+      `  REST API      ${api}`,
+      `  API docs      ${api}/docs`,
+      `  Temporal UI   http://localhost:${settings.uiPort}`,
+      `  Temporal gRPC ${settings.host}:${settings.temporalPort}`,
+      '',
+      `  Try it:  curl -X POST "${api}/?number=2"`,
+      '  Press Ctrl-C to stop everything.',
+      '',
+    ].join('\n'),
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(`[stack] ${err instanceof Error ? err.message : String(err)}`);
+  stop(1);
+});
