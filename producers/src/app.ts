@@ -97,7 +97,13 @@ async function outcome(handle: Handle, message: string): Promise<Record<string, 
 }
 
 export async function buildApp({ client, config, logger = false }: AppDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger, bodyLimit: 1024, maxParamLength: 500 });
+  const app = Fastify({
+    logger,
+    bodyLimit: 1024,
+    maxParamLength: 500,
+    // `example` only documents a value in the OpenAPI output.
+    ajv: { customOptions: { keywords: ['example'] } },
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -140,13 +146,11 @@ export async function buildApp({ client, config, logger = false }: AppDeps): Pro
   });
 
   app.setNotFoundHandler((request, reply) =>
-    reply
-      .code(404)
-      .send({
-        statusCode: 404,
-        error: 'Not Found',
-        message: `no route ${request.method} ${request.url.split('?')[0]}`,
-      }),
+    reply.code(404).send({
+      statusCode: 404,
+      error: 'Not Found',
+      message: `no route ${request.method} ${request.url.split('?')[0]}`,
+    }),
   );
 
   app.post<{ Querystring: { number?: unknown } }>(

@@ -1,0 +1,1 @@
+"""Step 1 of CalculateWorkflow: the Python worker that squares a base-10 integer string."""

@@ -1,0 +1,164 @@
+"""The real worker process against a local Temporal dev server.
+
+Skipped when the project's temporal CLI is absent: the SDK must never download one.
+"""
+
+import asyncio
+import os
+import signal
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.api.enums.v1 import EventType, PendingActivityState
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from power_of_2.contract import INVALID_NUMBER_ERROR_TYPE, TASK_QUEUE, WAIT_VARIABLE
+from tests.contract_files import PROJECT_DIR
+from tests.probe_workflow import PROBE_TASK_QUEUE, PowerOf2ProbeWorkflow
+
+TEMPORAL_CLI = PROJECT_DIR.parent.parent / ".tools/bin/temporal"
+
+# `make install` puts the pinned server binary there; a missing one is a failure, not a skip.
+assert TEMPORAL_CLI.is_file(), f"temporal CLI not found at {TEMPORAL_CLI}: run make install"
+
+_READY_TIMEOUT_SECONDS = 30
+
+
+@dataclass
+class WorkerProcess:
+    process: asyncio.subprocess.Process
+    identity: str
+    stderr_lines: list[str]
+    draining: "asyncio.Task[None]"
+
+    async def stop(self) -> int:
+        """SIGTERM, then the exit code once the process and its stderr have both ended."""
+        self.process.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(self.process.wait(), timeout=30)
+        await self.draining
+        return code
+
+    def first_line_index(self, text: str) -> int:
+        return next(i for i, line in enumerate(self.stderr_lines) if text in line)
+
+
+@asynccontextmanager
+async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
+    # The CLI picks a free port itself; the existing binary keeps the SDK from downloading.
+    env = await WorkflowEnvironment.start_local(dev_server_existing_path=str(TEMPORAL_CLI))
+    try:
+        async with Worker(
+            env.client, task_queue=PROBE_TASK_QUEUE, workflows=[PowerOf2ProbeWorkflow]
+        ):
+            yield env
+    finally:
+        await env.shutdown()
+
+
+@asynccontextmanager
+async def worker_process(
+    env: WorkflowEnvironment, **extra_env: str
+) -> AsyncIterator[WorkerProcess]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "power_of_2",
+        cwd=Path(PROJECT_DIR),
+        env={
+            **os.environ,
+            "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+            "TEMPORAL_NAMESPACE": env.client.namespace,
+            **extra_env,
+        },
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    stderr_lines: list[str] = []
+
+    async def drain_stderr(stream: asyncio.StreamReader) -> None:
+        # Read continuously so a chatty worker can never block on a full pipe.
+        async for line in stream:
+            stderr_lines.append(line.decode().rstrip())
+
+    draining = asyncio.create_task(drain_stderr(process.stderr))
+    try:
+        first = await asyncio.wait_for(process.stdout.readline(), _READY_TIMEOUT_SECONDS)
+        line = first.decode().strip()
+        assert line.startswith("worker ready identity="), (line, stderr_lines)
+        fields = dict(part.split("=", 1) for part in line.removeprefix("worker ready ").split())
+        assert fields["task_queue"] == TASK_QUEUE
+        assert fields["identity"].endswith(f":{process.pid}")
+        yield WorkerProcess(process, fields["identity"], stderr_lines, draining)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await draining
+
+
+async def _run_probe(client: Client, value: Any) -> str:
+    return await client.execute_workflow(
+        PowerOf2ProbeWorkflow.run, value, id=f"probe-{uuid.uuid4()}", task_queue=PROBE_TASK_QUEUE
+    )
+
+
+async def test_worker_serves_activity_and_stops_on_sigterm() -> None:
+    async with dev_server() as env, worker_process(env, **{WAIT_VARIABLE: "0"}) as worker:
+        assert worker.identity.startswith("power_of_2-python-1@")
+
+        workflow_id = f"probe-{uuid.uuid4()}"
+        result = await env.client.execute_workflow(
+            PowerOf2ProbeWorkflow.run, "-7", id=workflow_id, task_queue=PROBE_TASK_QUEUE
+        )
+        assert result == "49"
+        history = await env.client.get_workflow_handle(workflow_id).fetch_history()
+        started = [
+            e for e in history.events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
+        ]
+        assert [e.activity_task_started_event_attributes.identity for e in started] == [
+            worker.identity
+        ]
+        assert any(workflow_id in line for line in worker.stderr_lines)
+
+        with pytest.raises(WorkflowFailureError) as caught:
+            await _run_probe(env.client, 5)
+        activity_error = caught.value.cause
+        assert isinstance(activity_error, ActivityError)
+        app_error = activity_error.cause
+        assert isinstance(app_error, ApplicationError)
+        assert app_error.type == INVALID_NUMBER_ERROR_TYPE
+        assert app_error.non_retryable
+        assert "power_of_2: invalid number 5:" in app_error.message
+
+        assert await worker.stop() == 0
+
+
+async def test_sigterm_lets_the_activity_in_flight_finish() -> None:
+    async with dev_server() as env, worker_process(env, **{WAIT_VARIABLE: "2"}) as worker:
+        handle = await env.client.start_workflow(
+            PowerOf2ProbeWorkflow.run, "3", id=f"probe-{uuid.uuid4()}", task_queue=PROBE_TASK_QUEUE
+        )
+        for _ in range(100):
+            pending = (await handle.describe()).raw_description.pending_activities
+            if pending and pending[0].state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            pytest.fail("the activity never started")
+
+        stopping = asyncio.create_task(worker.stop())
+        assert await handle.result() == "9"
+        assert await stopping == 0
+        # The signal arrived mid-wait, and the activity still completed afterwards.
+        assert worker.first_line_index("SIGTERM received") < worker.first_line_index("completed")

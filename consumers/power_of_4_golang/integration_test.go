@@ -1,0 +1,264 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Settings of the worker process the integration test starts.
+const (
+	itestWait      = 3 * time.Second
+	itestReplica   = "7"
+	itestWorkflows = "power-of-4-itest-workflows"
+	itestWorkflow  = "CallPowerOf4"
+)
+
+// callPowerOf4 is a stand-in for the TypeScript workflow: it schedules power_of_4 by name on
+// the worker's queue, with the heartbeat timeout the real workflow relies on.
+func callPowerOf4(ctx workflow.Context, input any) (string, error) {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:           TaskQueue,
+		StartToCloseTimeout: time.Minute,
+		HeartbeatTimeout:    2 * time.Second,
+		WaitForCancellation: true,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3, InitialInterval: 100 * time.Millisecond},
+	})
+	var out string
+	err := workflow.ExecuteActivity(ctx, ActivityName, input).Get(ctx, &out)
+	return out, err
+}
+
+// temporalCLI finds the Temporal CLI used for the dev server; the test never downloads one.
+func temporalCLI() string {
+	if p := os.Getenv("TEMPORAL_CLI_PATH"); p != "" {
+		return p
+	}
+	p, _ := filepath.Abs("../../.tools/bin/temporal")
+	return p
+}
+
+// TestIntegrationWithDevServer runs the built worker against a local dev server and drives it
+// with a Go workflow: a rejected payload, a cancellation while waiting, and a graceful shutdown
+// that lets the activity in flight finish.
+func TestIntegrationWithDevServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test skipped in -short mode")
+	}
+	cli := temporalCLI()
+	if _, err := os.Stat(cli); err != nil {
+		t.Skipf("no Temporal CLI at %s (set TEMPORAL_CLI_PATH)", cli)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	serverOut := &lockedBuffer{}
+	server, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
+		ExistingPath:  cli,
+		LogLevel:      "error",
+		ClientOptions: &client.Options{Logger: testLogger(t)},
+		Stdout:        serverOut,
+		Stderr:        serverOut,
+	})
+	if err != nil {
+		t.Fatalf("start dev server: %v", err)
+	}
+	defer func() {
+		_ = server.Stop()
+		if t.Failed() {
+			t.Logf("dev server output:\n%s", serverOut.String())
+		}
+	}()
+	c := server.Client()
+
+	proc := startWorkerProcess(ctx, t, server.FrontendHostPort())
+
+	w := worker.New(c, itestWorkflows, worker.Options{})
+	w.RegisterWorkflowWithOptions(callPowerOf4, workflow.RegisterOptions{Name: itestWorkflow})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+
+	t.Run("invalid payload fails at once without retry", func(t *testing.T) {
+		run := startWorkflow(ctx, t, c, 2.5)
+		err := run.Get(ctx, nil)
+		appErr := requireInvalidNumber(t, err)
+		want := `power_of_4: invalid number 2.5: expected a string of base-10 digits with an optional leading '-'`
+		if appErr.Message() != want {
+			t.Errorf("message %q, want %q", appErr.Message(), want)
+		}
+		started := activityEvents(ctx, t, c, run, enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED)
+		if len(started) != 1 || started[0].GetActivityTaskStartedEventAttributes().GetAttempt() != 1 {
+			t.Errorf("want one attempt, got %d started events", len(started))
+		}
+	})
+
+	t.Run("cancellation stops the wait", func(t *testing.T) {
+		run := startWorkflow(ctx, t, c, "3")
+		waitActivityStarted(ctx, t, c, run)
+		if err := c.CancelWorkflow(ctx, run.GetID(), run.GetRunID()); err != nil {
+			t.Fatal(err)
+		}
+		err := run.Get(ctx, nil)
+		if !temporal.IsCanceledError(err) {
+			t.Fatalf("want a cancelled workflow, got %v", err)
+		}
+		if len(activityEvents(ctx, t, c, run, enumspb.EVENT_TYPE_ACTIVITY_TASK_CANCELED)) != 1 {
+			t.Error("the activity did not report itself cancelled")
+		}
+	})
+
+	t.Run("SIGTERM lets the activity in flight finish", func(t *testing.T) {
+		run := startWorkflow(ctx, t, c, "-7")
+		waitActivityStarted(ctx, t, c, run)
+		if err := proc.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		if err := run.Get(ctx, &got); err != nil {
+			t.Fatalf("workflow failed: %v", err)
+		}
+		if got != "2401" {
+			t.Errorf("result %q, want 2401", got)
+		}
+		started := activityEvents(ctx, t, c, run, enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED)
+		if len(started) != 1 || started[0].GetActivityTaskStartedEventAttributes().GetIdentity() != proc.identity {
+			t.Errorf("activity not started once by %q: %v", proc.identity, started)
+		}
+		select {
+		case err := <-proc.exited:
+			if err != nil {
+				t.Errorf("worker exit: %v\nstderr:\n%s", err, proc.stderr.String())
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("worker did not exit after SIGTERM")
+		}
+	})
+}
+
+// workerProcess is the worker binary running under test.
+type workerProcess struct {
+	cmd      *exec.Cmd
+	identity string
+	stderr   *lockedBuffer
+	exited   chan error
+}
+
+// startWorkerProcess builds and starts the worker, waits for its ready line and checks it.
+func startWorkerProcess(ctx context.Context, t *testing.T, hostPort string) *workerProcess {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, workerBinary(t))
+	cmd.Env = append(os.Environ(),
+		"TEMPORAL_CONFIG_FILE="+filepath.Join(t.TempDir(), "absent.toml"),
+		"TEMPORAL_PROFILE=",
+		"TEMPORAL_API_KEY=",
+		"TEMPORAL_ADDRESS="+hostPort,
+		"TEMPORAL_NAMESPACE=default",
+		fmt.Sprintf("%s=%g", WaitVariable, itestWait.Seconds()),
+		ReplicaVariable+"="+itestReplica,
+		ShutdownGraceVariable+"=20",
+	)
+	p := &workerProcess{cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan error, 1)}
+	cmd.Stderr = p.stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string)
+	go func() {
+		scanner := bufio.NewScanner(stdout)
+		for scanner.Scan() {
+			lines <- scanner.Text()
+		}
+		close(lines)
+		p.exited <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("worker stderr:\n%s", p.stderr.String())
+		}
+	})
+
+	host, _ := os.Hostname()
+	p.identity = fmt.Sprintf("power_of_4-go-%s@%s:%d", itestReplica, host, cmd.Process.Pid)
+	want := fmt.Sprintf("worker ready identity=%s task_queue=%s", p.identity, TaskQueue)
+	select {
+	case line, ok := <-lines:
+		if !ok || line != want {
+			t.Fatalf("first stdout line %q, want %q\nstderr:\n%s", line, want, p.stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no ready line within 30s\nstderr:\n%s", p.stderr.String())
+	}
+	go func() {
+		for range lines {
+		}
+	}()
+	return p
+}
+
+func startWorkflow(ctx context.Context, t *testing.T, c client.Client, input any) client.WorkflowRun {
+	t.Helper()
+	id := fmt.Sprintf("power-of-4-itest-%s-%d", strings.ReplaceAll(t.Name(), "/", "-"), time.Now().UnixNano())
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: itestWorkflows}, itestWorkflow, input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
+}
+
+// waitActivityStarted polls until the workflow's activity has been picked up by the worker.
+func waitActivityStarted(ctx context.Context, t *testing.T, c client.Client, run client.WorkflowRun) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		desc, err := c.DescribeWorkflowExecution(ctx, run.GetID(), run.GetRunID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range desc.GetPendingActivities() {
+			if a.GetState() == enumspb.PENDING_ACTIVITY_STATE_STARTED {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("activity did not start within 20s")
+}
+
+// activityEvents returns the history events of one type.
+func activityEvents(ctx context.Context, t *testing.T, c client.Client, run client.WorkflowRun, typ enumspb.EventType) []*historypb.HistoryEvent {
+	t.Helper()
+	var out []*historypb.HistoryEvent
+	iter := c.GetWorkflowHistory(ctx, run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.GetEventType() == typ {
+			out = append(out, ev)
+		}
+	}
+	return out
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+)
+
+func TestIdentity(t *testing.T) {
+	host, err := os.Hostname()
+	if err != nil {
+		t.Skip("no hostname:", err)
+	}
+	want := fmt.Sprintf("power_of_4-go-3@%s:%d", host, os.Getpid())
+	if got := Identity("3"); got != want {
+		t.Errorf("Identity(3) = %q, want %q", got, want)
+	}
+}
+
+func TestClientOptionsFromEnvironment(t *testing.T) {
+	t.Setenv("TEMPORAL_CONFIG_FILE", filepath.Join(t.TempDir(), "absent.toml"))
+	t.Setenv("TEMPORAL_PROFILE", "")
+	t.Setenv("TEMPORAL_API_KEY", "")
+
+	t.Setenv("TEMPORAL_ADDRESS", "")
+	t.Setenv("TEMPORAL_NAMESPACE", "")
+	opts, err := ClientOptions("me", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.HostPort != client.DefaultHostPort || opts.Namespace != client.DefaultNamespace || opts.Identity != "me" {
+		t.Errorf("defaults: got %q %q %q", opts.HostPort, opts.Namespace, opts.Identity)
+	}
+
+	t.Setenv("TEMPORAL_ADDRESS", "temporal.example:7999")
+	t.Setenv("TEMPORAL_NAMESPACE", "calc")
+	opts, err = ClientOptions("me", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.HostPort != "temporal.example:7999" || opts.Namespace != "calc" {
+		t.Errorf("from environment: got %q %q", opts.HostPort, opts.Namespace)
+	}
+}
+
+// TestBadConfigExitsBeforeConnecting runs the real binary with malformed settings. The
+// address points at a closed port, so only an early exit can finish quickly with the
+// configuration message.
+func TestBadConfigExitsBeforeConnecting(t *testing.T) {
+	bin := workerBinary(t)
+	cases := map[string]string{
+		WaitVariable:          "1e3",
+		ShutdownGraceVariable: "soon",
+		ReplicaVariable:       "a b",
+	}
+	for variable, value := range cases {
+		t.Run(variable, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin)
+			cmd.Env = append(os.Environ(), "TEMPORAL_ADDRESS=127.0.0.1:1", variable+"="+value)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+
+			var exitErr *exec.ExitError
+			if !errors.As(err, &exitErr) || exitErr.ExitCode() <= 0 {
+				t.Fatalf("want a non-zero exit, got %v (stderr %q)", err, stderr.String())
+			}
+			msg := strings.TrimSpace(stderr.String())
+			if !strings.Contains(msg, variable) || !strings.Contains(msg, value) || strings.Contains(msg, "\n") {
+				t.Errorf("stderr %q should be one line naming %s and %q", msg, variable, value)
+			}
+			if stdout.Len() != 0 {
+				t.Errorf("unexpected stdout %q", stdout.String())
+			}
+		})
+	}
+}
+
+// TestReadyLineFormat checks the ready line against the contract's shape.
+func TestReadyLineFormat(t *testing.T) {
+	line := fmt.Sprintf("worker ready identity=%s task_queue=%s", Identity("1"), TaskQueue)
+	re := regexp.MustCompile(`^worker ready identity=power_of_4-go-1@[^ @]+:[0-9]+ task_queue=power-of-4-service-queue$`)
+	if !re.MatchString(line) {
+		t.Errorf("ready line %q does not match %s", line, re)
+	}
+}

@@ -1,0 +1,384 @@
+/**
+ * CalculateWorkflow and the REST API against a real Temporal dev server (the pinned binary),
+ * with the three activities served by test activities on their own queues. The real Python
+ * and Go workers are exercised by the end-to-end tests in tests/.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Context } from '@temporalio/activity';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { STEPS, WORKFLOW_TASK_QUEUE, WORKFLOW_TYPE, type StepName } from '@calc/contracts';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../src/app';
+import { loadApiConfig } from '../src/config';
+import { CalculateWorkflow, progressQuery } from '../src/workflows';
+
+const TEMPORAL_BIN = join(__dirname, '../../.tools/bin/temporal');
+
+type Behaviour = (n: string) => Promise<string>;
+interface Call {
+  workflowId: string;
+  activity: StepName;
+  taskQueue: string;
+  attempt: number;
+  input: string;
+}
+
+const calls: Call[] = [];
+/** What each test activity does; a test may replace one for a given input. */
+const overrides = new Map<string, Behaviour>();
+
+function testActivity(name: StepName, exponent: bigint): Behaviour {
+  return async (n: string) => {
+    const { info } = Context.current();
+    calls.push({
+      workflowId: info.workflowExecution.workflowId,
+      activity: name,
+      taskQueue: info.taskQueue,
+      attempt: info.attempt,
+      input: n,
+    });
+    const override = overrides.get(`${name}:${n}`);
+    return override ? override(n) : (BigInt(n) ** exponent).toString();
+  };
+}
+
+const releases: (() => void)[] = [];
+/** Makes `activity` hold on `input` until the returned function is called, then answer n^k. */
+function hold(activity: StepName, input: string, exponent: bigint): () => void {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  releases.push(release);
+  overrides.set(`${activity}:${input}`, async (n) => {
+    await gate;
+    return (BigInt(n) ** exponent).toString();
+  });
+  return release;
+}
+
+let env: TestWorkflowEnvironment;
+let client: Client;
+let app: FastifyInstance;
+const workers: Worker[] = [];
+const running: Promise<void>[] = [];
+
+before(async () => {
+  env = await TestWorkflowEnvironment.createLocal({
+    server: { executable: { type: 'existing-path', path: TEMPORAL_BIN } },
+  });
+  client = env.client;
+  workers.push(
+    await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: WORKFLOW_TASK_QUEUE,
+      workflowsPath: require.resolve('../src/workflows'),
+    }),
+  );
+  for (const step of STEPS) {
+    workers.push(
+      await Worker.create({
+        connection: env.nativeConnection,
+        taskQueue: step.taskQueue,
+        activities: { [step.activity]: testActivity(step.activity, BigInt(step.exponent)) },
+      }),
+    );
+  }
+  running.push(...workers.map((w) => w.run()));
+  app = await buildApp({
+    client,
+    config: loadApiConfig({ ACTIVITY_HEARTBEAT_TIMEOUT_SECONDS: '5', ACTIVITY_MAXIMUM_ATTEMPTS: '3' }),
+  });
+});
+
+after(async () => {
+  for (const release of releases) release();
+  await app?.close();
+  for (const w of workers) w.shutdown();
+  await Promise.all(running);
+  await env?.teardown();
+});
+
+let seq = 0;
+function start(number: string) {
+  return client.workflow.start(CalculateWorkflow, {
+    taskQueue: WORKFLOW_TASK_QUEUE,
+    workflowId: `wf-test-${process.pid}-${++seq}`,
+    args: [number, { heartbeatTimeoutSeconds: 5, maximumAttempts: 3 }],
+  });
+}
+
+describe('CalculateWorkflow', () => {
+  it('runs power_of_2, power_of_4, power_of_6 in that order, each on its own queue', async () => {
+    const handle = await start('2');
+    assert.equal(await handle.result(), '281474976710656');
+    const mine = calls.filter((c) => c.workflowId === handle.workflowId);
+    assert.deepEqual(
+      mine.map((c) => [c.activity, c.taskQueue, c.input]),
+      [
+        ['power_of_2', 'power-of-2-service-queue', '2'],
+        ['power_of_4', 'power-of-4-service-queue', '4'],
+        ['power_of_6', 'power-of-6-service-queue', '256'],
+      ],
+    );
+  });
+
+  it('is exact far past 2^53: n = 3 and a 300-digit n', async () => {
+    assert.equal(await (await start('3')).result(), '79766443076872509863361');
+    const big = '9' + '8765432101'.repeat(29) + '876543210';
+    assert.equal(await (await start(big)).result(), (BigInt(big) ** 48n).toString());
+  });
+
+  it('fails at once, without retrying, when a step reports InvalidNumber', async () => {
+    overrides.set('power_of_4:1002001', async (n) => {
+      throw ApplicationFailure.create({
+        type: 'InvalidNumber',
+        message: `power_of_4: invalid number ${JSON.stringify(n)}: test`,
+        nonRetryable: true,
+      });
+    });
+    const handle = await start('-1001');
+    await assert.rejects(handle.result(), (err: unknown) => {
+      assert.ok(err instanceof WorkflowFailedError);
+      assert.ok(err.cause instanceof ApplicationFailure);
+      assert.equal(err.cause.type, 'InvalidNumber');
+      assert.match(
+        err.cause.message,
+        /^power_of_4 \(go, power-of-4-service-queue\) failed: power_of_4: invalid number/,
+      );
+      return true;
+    });
+    const mine = calls.filter((c) => c.workflowId === handle.workflowId);
+    assert.deepEqual(
+      mine.map((c) => [c.activity, c.attempt]),
+      [
+        ['power_of_2', 1],
+        ['power_of_4', 1],
+      ],
+      'InvalidNumber was retried or later steps ran',
+    );
+  });
+
+  it('retries a step that fails for another reason', async () => {
+    let failures = 0;
+    overrides.set('power_of_2:5', async () => {
+      if (failures++ === 0) throw new Error('transient trouble');
+      return '25';
+    });
+    const handle = await start('5');
+    assert.equal(await handle.result(), (5n ** 48n).toString());
+    const attempts = calls.filter((c) => c.workflowId === handle.workflowId && c.activity === 'power_of_2');
+    assert.deepEqual(
+      attempts.map((c) => c.attempt),
+      [1, 2],
+    );
+  });
+
+  it('reports each step and its value through the progress query', async () => {
+    const release = hold('power_of_4', '49', 4n);
+    const handle = await start('7');
+    let progress = await handle.query(progressQuery);
+    for (let i = 0; i < 100 && progress.steps[1]?.status !== 'running'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      progress = await handle.query(progressQuery);
+    }
+    assert.equal(progress.number, '7');
+    assert.deepEqual(
+      progress.steps.map((s) => [s.activity, s.language, s.status, s.input, s.output]),
+      [
+        ['power_of_2', 'python', 'completed', '7', '49'],
+        ['power_of_4', 'go', 'running', '49', undefined],
+        ['power_of_6', 'typescript', 'pending', undefined, undefined],
+      ],
+    );
+    release();
+    assert.equal(await handle.result(), (7n ** 48n).toString());
+    const done = await handle.query(progressQuery);
+    assert.deepEqual(
+      done.steps.map((s) => s.status),
+      ['completed', 'completed', 'completed'],
+    );
+  });
+});
+
+describe('REST API', () => {
+  const post = (query: string) => app.inject({ method: 'POST', url: `/${query}` });
+  const result = (id: string, query = '') => app.inject({ method: 'GET', url: `/result/${id}${query}` });
+
+  it('POST /?number=2 answers 202 with the id and a Location; the result is exact', async () => {
+    const res = await post('?number=2');
+    assert.equal(res.statusCode, 202);
+    const body = res.json<{ message: string; workflow_id: string }>();
+    assert.equal(body.message, 'workflow started');
+    assert.match(body.workflow_id, /^calculate-2-[0-9a-f-]{36}$/);
+    assert.equal(res.headers.location, `/result/${body.workflow_id}`);
+    const done = await result(body.workflow_id, '?wait=20');
+    assert.equal(done.statusCode, 200);
+    assert.deepEqual(done.json(), { message: 'completed', workflow_id: body.workflow_id, result: '281474976710656' });
+  });
+
+  it('gives every start its own id, even for the same number', async () => {
+    const ids = new Set<string>();
+    for (let i = 0; i < 20; i++) ids.add((await post('?number=11')).json<{ workflow_id: string }>().workflow_id);
+    assert.equal(ids.size, 20);
+  });
+
+  it('canonicalises the number (leading zeros, minus zero)', async () => {
+    const id = (await post('?number=-007')).json<{ workflow_id: string }>().workflow_id;
+    assert.match(id, /^calculate--7-/);
+    assert.equal((await result(id, '?wait=20')).json<{ result: string }>().result, (7n ** 48n).toString());
+  });
+
+  const bad: [string, string, RegExp][] = [
+    ['missing', '', /^number is required/],
+    ['empty', '?number=', /got ""/],
+    ['decimal', '?number=2.5', /got "2\.5"/],
+    ['letters', '?number=abc', /got "abc"/],
+    ['exponent', '?number=1e3', /got "1e3"/],
+    ['hex', '?number=0x10', /got "0x10"/],
+    ['plus sign', '?number=%2B5', /got "\+5"/],
+    ['leading space', '?number=%202', /got " 2"/],
+    ['trailing space', '?number=2%20', /got "2 "/],
+    ['tab', '?number=%092', /got "\\t2"/],
+    ['repeated', '?number=1&number=2', /^number must be given once/],
+    ['too many digits', `?number=${'9'.repeat(1001)}`, /got 1001 digits/],
+  ];
+  for (const [name, query, detail] of bad) {
+    it(`rejects a ${name} number with 400 naming number and the rule`, async () => {
+      const before = (await client.workflow.count(`WorkflowType = '${WORKFLOW_TYPE}'`)).count;
+      const res = await post(query);
+      assert.equal(res.statusCode, 400);
+      const body = res.json<{ statusCode: number; error: string; message: string }>();
+      assert.equal(body.statusCode, 400);
+      assert.equal(body.error, 'Bad Request');
+      assert.match(body.message, /number/);
+      assert.match(body.message, /base-10 integer: an optional '-' followed by 1 to 1000 digits 0-9/);
+      assert.match(body.message, detail);
+      assert.equal(
+        (await client.workflow.count(`WorkflowType = '${WORKFLOW_TYPE}'`)).count,
+        before,
+        'a workflow started',
+      );
+    });
+  }
+
+  it('accepts exactly 1000 digits', async () => {
+    assert.equal((await post(`?number=${'9'.repeat(1000)}`)).statusCode, 202);
+  });
+
+  it('answers 202 "running" with the steps so far, without waiting', async () => {
+    const release = hold('power_of_2', '12', 2n);
+    const id = (await post('?number=12')).json<{ workflow_id: string }>().workflow_id;
+    const started = Date.now();
+    const res = await result(id);
+    assert.ok(Date.now() - started < 3000, 'GET /result blocked');
+    assert.equal(res.statusCode, 202);
+    const body = res.json<{ message: string; steps: { activity: string; status: string }[] }>();
+    assert.equal(body.message, 'running');
+    assert.deepEqual(
+      body.steps.map((s) => [s.activity, s.status]),
+      [
+        ['power_of_2', 'running'],
+        ['power_of_4', 'pending'],
+        ['power_of_6', 'pending'],
+      ],
+    );
+    // A bounded long-poll that ends before the workflow still says "running".
+    const polled = await result(id, '?wait=0.5');
+    assert.equal(polled.statusCode, 202);
+    release();
+    assert.equal((await result(id, '?wait=20')).json<{ result: string }>().result, (12n ** 48n).toString());
+  });
+
+  it('reports a failed calculation with its reason and error type', async () => {
+    overrides.set('power_of_6:3512479453921', async () => {
+      throw ApplicationFailure.create({
+        type: 'InvalidNumber',
+        message: 'power_of_6: invalid number "x"',
+        nonRetryable: true,
+      });
+    });
+    const id = (await post('?number=37')).json<{ workflow_id: string }>().workflow_id;
+    const res = await result(id, '?wait=20');
+    assert.equal(res.statusCode, 200);
+    const body = res.json<{ message: string; reason: string; error_type: string }>();
+    assert.equal(body.message, 'failed');
+    assert.equal(body.error_type, 'InvalidNumber');
+    assert.match(
+      body.reason,
+      /^power_of_6 \(typescript, power-of-6-service-queue\) failed: power_of_6: invalid number/,
+    );
+  });
+
+  it('reports cancelled and terminated calculations', async () => {
+    const releaseCancelled = hold('power_of_2', '13', 2n);
+    const releaseTerminated = hold('power_of_2', '14', 2n);
+    const cancelled = (await post('?number=13')).json<{ workflow_id: string }>().workflow_id;
+    const terminated = (await post('?number=14')).json<{ workflow_id: string }>().workflow_id;
+    await client.workflow.getHandle(cancelled).cancel();
+    await client.workflow.getHandle(terminated).terminate('stopped by an operator');
+    releaseCancelled();
+    releaseTerminated();
+    const c = await result(cancelled, '?wait=20');
+    assert.equal(c.statusCode, 200);
+    assert.equal(c.json<{ message: string }>().message, 'cancelled');
+    const t = await result(terminated, '?wait=5');
+    assert.equal(t.statusCode, 200);
+    assert.deepEqual(t.json(), { message: 'terminated', workflow_id: terminated, reason: 'stopped by an operator' });
+  });
+
+  it('answers 404 for an unknown id and for a workflow that is not a calculation', async () => {
+    const unknown = await result('no-such-workflow');
+    assert.equal(unknown.statusCode, 404);
+    assert.match(unknown.json<{ message: string }>().message, /no calculation has the id "no-such-workflow"/);
+    const other = await client.workflow.start('SomethingElse', {
+      taskQueue: 'nobody-polls-this',
+      workflowId: `other-${process.pid}`,
+    });
+    const res = await result(other.workflowId);
+    assert.equal(res.statusCode, 404);
+    assert.equal(JSON.stringify(res.json()).includes('SomethingElse'), false);
+    await other.terminate();
+  });
+
+  it('rejects a malformed or excessive wait with 400 naming wait', async () => {
+    for (const wait of ['soon', '-1', '61']) {
+      const res = await result('no-such-workflow', `?wait=${wait}`);
+      assert.equal(res.statusCode, 400);
+      assert.match(res.json<{ message: string }>().message, /^wait must be a number of seconds from 0 to 60/);
+    }
+  });
+
+  it('reports Temporal reachable on /health', async () => {
+    const res = await app.inject({ method: 'GET', url: '/health' });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), { status: 'ok', temporal: 'reachable' });
+  });
+
+  it('documents every status code in /openapi.json and serves Swagger UI from local files', async () => {
+    const spec = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    }>();
+    assert.deepEqual(Object.keys(spec.paths['/']!.post!.responses).sort(), ['202', '400', '503']);
+    assert.deepEqual(Object.keys(spec.paths['/result/{workflow_id}']!.get!.responses).sort(), [
+      '200',
+      '202',
+      '400',
+      '404',
+      '503',
+    ]);
+    const docs = await app.inject({ method: 'GET', url: '/docs/' });
+    assert.equal(docs.statusCode, 200);
+    assert.match(docs.body, /swagger-ui/i);
+    assert.doesNotMatch(docs.body, /https?:\/\/(cdn|unpkg)/);
+  });
+
+  it('answers an unknown route with a JSON 404', async () => {
+    const res = await app.inject({ method: 'GET', url: '/nope' });
+    assert.equal(res.statusCode, 404);
+    assert.equal(res.json<{ message: string }>().message, 'no route GET /nope');
+  });
+});
