@@ -69,19 +69,19 @@ lint: build
 	cd $(GO_DIR) && go vet ./...
 
 test-unit: build
-	node --import tsx --test $(TS_UNIT_TESTS)
+	node --import tsx --test --test-reporter=spec $(TS_UNIT_TESTS)
 	cd $(PY_DIR) && ../../$(UV) run --locked pytest -q
 	cd $(GO_DIR) && go test -race -count=1 ./...
 
 test-workflow: build
-	node --import tsx --test $(TS_WORKFLOW_TESTS)
+	node --import tsx --test --test-reporter=spec $(TS_WORKFLOW_TESTS)
 
 # The browser test drives Debian's Chromium; install it when it is missing.
 /usr/bin/chromium:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
 test-e2e: build /usr/bin/chromium
-	node --import tsx --test --test-concurrency=1 $(E2E_TESTS)
+	node --import tsx --test --test-reporter=spec --test-concurrency=1 $(E2E_TESTS)
 
 test: lint test-unit test-workflow test-e2e
 

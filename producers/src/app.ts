@@ -100,7 +100,7 @@ export async function buildApp({ client, config, logger = false }: AppDeps): Pro
   const app = Fastify({
     logger,
     bodyLimit: 1024,
-    maxParamLength: 500,
+    routerOptions: { maxParamLength: 500 },
     // `example` only documents a value in the OpenAPI output.
     ajv: { customOptions: { keywords: ['example'] } },
   });

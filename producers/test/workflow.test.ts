@@ -36,7 +36,7 @@ function testActivity(name: StepName, exponent: bigint): Behaviour {
   return async (n: string) => {
     const { info } = Context.current();
     calls.push({
-      workflowId: info.workflowExecution.workflowId,
+      workflowId: info.workflowExecution?.workflowId ?? '',
       activity: name,
       taskQueue: info.taskQueue,
       attempt: info.attempt,

@@ -37,14 +37,13 @@ export function parsePayload(value: unknown): bigint {
   return BigInt(value as string);
 }
 
-export function createActivities(waitSeconds: number) {
-  return {
-    async [STEP.activity](payload: unknown): Promise<string> {
-      const n = parsePayload(payload);
-      if (waitSeconds > 0) await waitWhileHeartbeating(waitSeconds);
-      const result = (n ** BigInt(STEP.exponent)).toString();
-      Context.current().log.info('power_of_6 computed', { digits: result.length });
-      return result;
-    },
+/** The activity function, registered under the contract's name (see main.ts). */
+export function powerOf6(waitSeconds: number): (payload: unknown) => Promise<string> {
+  return async (payload) => {
+    const n = parsePayload(payload);
+    if (waitSeconds > 0) await waitWhileHeartbeating(waitSeconds);
+    const result = (n ** BigInt(STEP.exponent)).toString();
+    Context.current().log.info('power_of_6 computed', { digits: result.length });
+    return result;
   };
 }

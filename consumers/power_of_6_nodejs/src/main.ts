@@ -3,7 +3,7 @@
  */
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities, STEP } from './activities';
+import { powerOf6, STEP } from './activities';
 import { ConfigError, loadWorkerConfig, workerIdentity } from './config';
 
 async function main(): Promise<void> {
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
       namespace: namespace ?? 'default',
       taskQueue: STEP.taskQueue,
       identity,
-      activities: createActivities(config.waitSeconds),
+      activities: { [STEP.activity]: powerOf6(config.waitSeconds) },
       shutdownGraceTime: config.shutdownGraceSeconds * 1000,
     });
     // Worker.run() polls from its first tick; the Runtime turns SIGINT/SIGTERM into a drain.

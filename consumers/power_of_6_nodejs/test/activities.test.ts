@@ -7,14 +7,14 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities } from '../src/activities';
+import { powerOf6 } from '../src/activities';
 
 interface Vectors {
   valid: { name: string; power_of_4: string; power_of_6: string }[];
   invalid: { name: string; value: unknown; mentions: string }[];
 }
 const vectors = JSON.parse(readFileSync(join(__dirname, '../../../contracts/vectors.json'), 'utf8')) as Vectors;
-const { power_of_6 } = createActivities(0);
+const power_of_6 = powerOf6(0);
 
 describe('power_of_6 computes n^6 exactly', () => {
   for (const v of vectors.valid) {
@@ -49,14 +49,14 @@ describe('power_of_6 waits while heartbeating', () => {
     let beats = 0;
     env.on('heartbeat', () => beats++);
     const started = Date.now();
-    assert.equal(await env.run(createActivities(0.3).power_of_6, '2'), '64');
+    assert.equal(await env.run(powerOf6(0.3), '2'), '64');
     assert.ok(Date.now() - started >= 300, 'the wait was skipped');
     assert.ok(beats >= 1, 'no heartbeat during the wait');
   });
 
   it('stops waiting as soon as it is cancelled', async () => {
     const env = new MockActivityEnvironment();
-    const running = env.run(createActivities(30).power_of_6, '2');
+    const running = env.run(powerOf6(30), '2');
     setTimeout(() => env.cancel('CANCELLED'), 100);
     const started = Date.now();
     await assert.rejects(running, CancelledFailure);

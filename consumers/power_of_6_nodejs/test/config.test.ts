@@ -25,11 +25,14 @@ describe('ACTIVITY_3_WAIT_TIMEOUT', () => {
   it('unset -> the default (1) s', () => assert.equal(loadWorkerConfig({}, VAR).waitSeconds, 1));
   for (const value of waitTimeouts.invalid) {
     it(`${JSON.stringify(value)} is refused with a message naming the variable`, () => {
-      assert.throws(() => loadWorkerConfig({ [VAR]: value }, VAR), (err: unknown) => {
-        assert.ok(err instanceof ConfigError);
-        assert.ok(err.message.startsWith(`${VAR}=${JSON.stringify(value)} `), err.message);
-        return true;
-      });
+      assert.throws(
+        () => loadWorkerConfig({ [VAR]: value }, VAR),
+        (err: unknown) => {
+          assert.ok(err instanceof ConfigError);
+          assert.ok(err.message.startsWith(`${VAR}=${JSON.stringify(value)} `), err.message);
+          return true;
+        },
+      );
     });
   }
 });
@@ -41,7 +44,10 @@ describe('replica, grace period and identity', () => {
     assert.equal(config.shutdownGraceSeconds, 10);
   });
   it('refuses a malformed grace period', () => {
-    assert.throws(() => loadWorkerConfig({ WORKER_SHUTDOWN_GRACE_SECONDS: 'soon' }, VAR), /WORKER_SHUTDOWN_GRACE_SECONDS/);
+    assert.throws(
+      () => loadWorkerConfig({ WORKER_SHUTDOWN_GRACE_SECONDS: 'soon' }, VAR),
+      /WORKER_SHUTDOWN_GRACE_SECONDS/,
+    );
   });
   it('names the activity, the language and the replica', () => {
     assert.match(workerIdentity('power_of_6', 'typescript', '2'), /^power_of_6-typescript-2@[^:]+:\d+$/);

@@ -1,0 +1,180 @@
+/**
+ * The whole system, as a user meets it: the real Temporal server, the real Python, Go and
+ * TypeScript workers and the API, started the way `make up` starts them, on free ports.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { temporal } from '@temporalio/proto';
+import { chromium, type Browser } from 'playwright-core';
+import { startStack, type RunningStack } from './stack';
+
+const EventType = temporal.api.enums.v1.EventType;
+
+let stack: RunningStack;
+
+before(async () => {
+  // Zero waits keep the suite quick; the waits themselves are covered by each worker's tests.
+  stack = await startStack({
+    ACTIVITY_1_WAIT_TIMEOUT: '0',
+    ACTIVITY_2_WAIT_TIMEOUT: '0',
+    ACTIVITY_3_WAIT_TIMEOUT: '0',
+  });
+});
+
+after(async () => {
+  await stack?.stop();
+});
+
+async function startCalculation(number: string): Promise<string> {
+  const res = await fetch(`${stack.api}/?number=${encodeURIComponent(number)}`, { method: 'POST' });
+  assert.equal(res.status, 202, await res.clone().text());
+  const body = (await res.json()) as { message: string; workflow_id: string };
+  assert.equal(body.message, 'workflow started');
+  assert.equal(res.headers.get('location'), `/result/${body.workflow_id}`);
+  return body.workflow_id;
+}
+
+async function resultOf(id: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${stack.api}/result/${id}?wait=30`);
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** Which activity ran on which queue, and the identity of the worker that completed it. */
+async function stepsFromHistory(workflowId: string) {
+  const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
+  const scheduled = new Map<string, { activity: string; taskQueue: string }>();
+  const steps: { activity: string; taskQueue: string; identity: string }[] = [];
+  for (const e of history.events ?? []) {
+    if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
+      const a = e.activityTaskScheduledEventAttributes!;
+      scheduled.set(String(e.eventId), { activity: a.activityType!.name!, taskQueue: a.taskQueue!.name! });
+    }
+    if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
+      const a = e.activityTaskCompletedEventAttributes!;
+      steps.push({ ...scheduled.get(String(a.scheduledEventId))!, identity: a.identity! });
+    }
+  }
+  return steps;
+}
+
+describe('the pipeline end to end', () => {
+  const cases: [string, string][] = [
+    ['2', '281474976710656'],
+    ['3', '79766443076872509863361'],
+    [
+      '-12345678901234567890123456789012345678901234567890',
+      (-12345678901234567890123456789012345678901234567890n) ** 48n + '',
+    ],
+  ];
+  for (const [number, expected] of cases) {
+    it(`POST ${number.length > 10 ? `a ${number.length - 1}-digit number` : number} gives n^48 exactly, Python -> Go -> TypeScript`, async () => {
+      const id = await startCalculation(number);
+      const { status, body } = await resultOf(id);
+      assert.equal(status, 200);
+      assert.deepEqual(body, { message: 'completed', workflow_id: id, result: expected });
+
+      const steps = await stepsFromHistory(id);
+      assert.deepEqual(
+        steps.map((s) => [s.activity, s.taskQueue]),
+        [
+          ['power_of_2', 'power-of-2-service-queue'],
+          ['power_of_4', 'power-of-4-service-queue'],
+          ['power_of_6', 'power-of-6-service-queue'],
+        ],
+      );
+      assert.match(steps[0]!.identity, /^power_of_2-python-[12]@/);
+      assert.match(steps[1]!.identity, /^power_of_4-go-1@/);
+      assert.match(steps[2]!.identity, /^power_of_6-typescript-1@/);
+    });
+  }
+
+  it('runs two distinct power_of_2 replicas', async () => {
+    const res = await stack.client.workflowService.describeTaskQueue({
+      namespace: 'default',
+      taskQueue: { name: 'power-of-2-service-queue' },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+    });
+    const identities = new Set(res.pollers.map((p) => p.identity?.replace(/@.*/, '')));
+    assert.deepEqual([...identities].sort(), ['power_of_2-python-1', 'power_of_2-python-2']);
+  });
+
+  const bad: [string, string][] = [
+    ['missing', ''],
+    ['empty', '?number='],
+    ['decimal', '?number=2.5'],
+    ['letters', '?number=abc'],
+    ['exponent', '?number=1e3'],
+    ['hex', '?number=0x10'],
+    ['whitespace', '?number=%202%20'],
+    ['too many digits', `?number=${'7'.repeat(1001)}`],
+  ];
+  for (const [name, query] of bad) {
+    it(`answers 400 naming number for a ${name} input`, async () => {
+      const res = await fetch(`${stack.api}/${query}`, { method: 'POST' });
+      assert.equal(res.status, 400);
+      const body = (await res.json()) as { message: string };
+      assert.match(body.message, /^number (is required|must be)/);
+      assert.match(body.message, /base-10 integer/);
+    });
+  }
+
+  it('answers 404 for an unknown workflow id', async () => {
+    const res = await fetch(`${stack.api}/result/calculate-0-does-not-exist`);
+    assert.equal(res.status, 404);
+    assert.match(((await res.json()) as { message: string }).message, /no calculation has the id/);
+  });
+
+  it('serves /docs, /openapi.json, /health and the Temporal UI', async () => {
+    const docs = await fetch(`${stack.api}/docs/`);
+    assert.equal(docs.status, 200);
+    assert.match(await docs.text(), /swagger-ui/i);
+    const spec = (await (await fetch(`${stack.api}/openapi.json`)).json()) as { openapi: string };
+    assert.match(spec.openapi, /^3\./);
+    assert.equal((await fetch(`${stack.api}/health`)).status, 200);
+    const ui = await fetch(stack.ui);
+    assert.equal(ui.status, 200);
+    assert.match(await ui.text(), /<html/i);
+  });
+});
+
+describe('Swagger UI in a browser', () => {
+  let browser: Browser;
+  before(async () => {
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  it('runs POST / through "Try it out" and shows the workflow id', async () => {
+    const page = await browser.newPage();
+    const external: string[] = [];
+    page.on('request', (r) => {
+      if (!r.url().startsWith(stack.api) && !r.url().startsWith('data:')) external.push(r.url());
+    });
+    await page.goto(`${stack.api}/docs`);
+    await page.locator('#operations-calculations-post_ .opblock-summary').click();
+    await page.getByRole('button', { name: 'Try it out' }).click();
+    await page.locator('#operations-calculations-post_ input[placeholder="number"]').fill('2');
+    await page.getByRole('button', { name: 'Execute' }).click();
+    const response = page.locator('#operations-calculations-post_ .live-responses-table .response-col_description pre');
+    await response.first().waitFor({ timeout: 15_000 });
+    const text = await response.first().innerText();
+    const match = /"workflow_id":\s*"(calculate-2-[0-9a-f-]{36})"/.exec(text);
+    assert.ok(match, `no workflow id in the response shown: ${text}`);
+    assert.deepEqual(external, [], 'the docs page loaded something from outside the API');
+    const { body } = await resultOf(match[1]!);
+    assert.equal(body.result, '281474976710656');
+  });
+});

@@ -1,0 +1,83 @@
+/**
+ * Starts the real local stack the way `make up` does (stack/up.ts), on free ports and with
+ * its own data folder, so that tests never collide with a running `make up`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+
+const ROOT = join(__dirname, '..');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RunningStack {
+  api: string;
+  ui: string;
+  temporalAddress: string;
+  client: Client;
+  /** Everything the launcher printed so far. */
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+export async function startStack(extraEnv: Record<string, string> = {}, timeoutMs = 180_000): Promise<RunningStack> {
+  const [temporalPort, uiPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const dataDir = mkdtempSync(join(tmpdir(), 'calc-stack-'));
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'stack', 'up.ts')], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      TEMPORAL_PORT: String(temporalPort),
+      TEMPORAL_UI_PORT: String(uiPort),
+      API_PORT: String(apiPort),
+      STACK_DATA_DIR: dataDir,
+      FORCE_COLOR: '0',
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + timeoutMs;
+  while (!/\[stack\] stack ready/.test(log)) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`the stack did not become ready:\n${log.slice(-4000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const temporalAddress = `127.0.0.1:${temporalPort}`;
+  const connection = await Connection.connect({ address: temporalAddress });
+  return {
+    api: `http://127.0.0.1:${apiPort}`,
+    ui: `http://127.0.0.1:${uiPort}`,
+    temporalAddress,
+    client: new Client({ connection }),
+    output: () => log,
+    stop: async () => {
+      await connection.close();
+      await stop();
+    },
+  };
+}
