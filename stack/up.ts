@@ -34,10 +34,12 @@ async function assertPortFree(port: number, host: string, variable: string): Pro
 }
 
 function run(services: Service[]): Command[] {
-  const { commands } = concurrently(
+  const { commands, result } = concurrently(
     services.map((s) => ({ name: s.name, command: s.command, cwd: s.cwd, env: s.env })),
     { prefix: 'name', padPrefix: true, handleInput: false, killSignal: 'SIGTERM' },
   );
+  // Exits are watched command by command (see watch); the summary promise is not needed.
+  result.catch(() => undefined);
   return commands;
 }
 
