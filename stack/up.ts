@@ -114,18 +114,61 @@ async function assertPolling(connection: Connection, identities: string[]): Prom
 
 const all: Command[] = [];
 let stopping = false;
+/** Set once every process serves; from then on a process that ends is started again. */
+let ready = false;
+const RESTART_DELAY_MS = 1000;
+const QUICK_EXIT_MS = 10_000;
+const MAX_QUICK_EXITS = 5;
+
 function stop(code: number): void {
   if (stopping) return;
   stopping = true;
   for (const c of all) if (c.state === 'started') c.kill('SIGTERM');
-  const left = () => all.filter((c) => c.state === 'started').length;
   const check = setInterval(() => {
-    if (left() === 0) {
+    if (all.every((c) => c.state !== 'started')) {
       clearInterval(check);
       process.exit(code);
     }
   }, 100);
 }
+
+/**
+ * Like a container restart policy: a process that ends after the stack is ready (killed, or
+ * drained by SIGTERM during a deploy) is started again; one that keeps failing at once, or
+ * fails during start-up, stops the stack.
+ */
+function watch(commands: Command[]): void {
+  for (const c of commands) {
+    all.push(c);
+    let startedAt = Date.now();
+    let quickExits = 0;
+    c.stateChange.subscribe((state) => {
+      if (state === 'started') log(`${c.name} started (pid ${String(c.pid)})`);
+    });
+    c.close.subscribe((e) => {
+      if (stopping) return;
+      const code = String(e.exitCode);
+      if (!ready) {
+        log(`${c.name} exited (code ${code}) during start-up; stopping the stack`);
+        stop(1);
+        return;
+      }
+      quickExits = Date.now() - startedAt < QUICK_EXIT_MS ? quickExits + 1 : 0;
+      if (quickExits >= MAX_QUICK_EXITS) {
+        log(`${c.name} exited ${MAX_QUICK_EXITS} times in a row soon after starting; stopping the stack`);
+        stop(1);
+        return;
+      }
+      log(`${c.name} exited (code ${code}); starting it again in ${RESTART_DELAY_MS / 1000} s`);
+      setTimeout(() => {
+        if (stopping) return;
+        startedAt = Date.now();
+        c.start();
+      }, RESTART_DELAY_MS);
+    });
+  }
+}
+
 async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
@@ -139,17 +182,6 @@ async function main(): Promise<void> {
   await assertPortFree(settings.uiPort, settings.host, 'TEMPORAL_UI_PORT');
   await assertPortFree(settings.apiPort, settings.apiHost, 'API_PORT');
   mkdirSync(settings.dataDir, { recursive: true });
-
-  const watch = (commands: Command[]) => {
-    all.push(...commands);
-    for (const c of commands) {
-      c.close.subscribe((e) => {
-        if (stopping) return;
-        log(`${c.name} exited unexpectedly (code ${String(e.exitCode)}); stopping the stack`);
-        stop(1);
-      });
-    }
-  };
 
   const started = Date.now();
   log(`starting the Temporal server (state in ${settings.dataDir})`);
@@ -166,6 +198,7 @@ async function main(): Promise<void> {
     readiness.filter((_, i) => services[i]!.name !== 'api'),
   );
   await connection.close();
+  ready = true;
 
   const api = `http://localhost:${settings.apiPort}`;
   log(`stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);

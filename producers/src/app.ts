@@ -3,24 +3,17 @@
  * Nothing here reads the environment or listens on a port (see server.ts), so tests drive it
  * with `app.inject`.
  */
-import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
-import {
-  ApplicationFailure,
-  Client,
-  isGrpcServiceError,
-  WorkflowFailedError,
-  WorkflowNotFoundError,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import { timingSafeEqual } from 'node:crypto';
+import { type Client, isGrpcServiceError } from '@temporalio/client';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { WORKFLOW_TASK_QUEUE, WORKFLOW_TYPE } from '@calc/contracts';
+import { Calculations, endedAs } from './calculations';
 import type { ApiConfig } from './config';
-import { healthSchema, resultSchema, startSchema } from './schemas';
-import { progressQuery, type CalculateWorkflow, type CalculationProgress } from './workflows';
+import { errorBody, HttpError } from './http-error';
+import { parseIdempotencyKey, parseNumber, parseWait } from './inputs';
+import { cancelSchema, healthSchema, resultSchema, startSchema } from './schemas';
 
 export interface AppDeps {
   client: Client;
@@ -28,75 +21,18 @@ export interface AppDeps {
   logger?: FastifyServerOptions['logger'];
 }
 
-/** An error whose message is safe and useful to show to the caller. */
-class HttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const DECIMAL_INTEGER = /^-?[0-9]+$/;
-const SECONDS = /^[0-9]+(\.[0-9]+)?$/;
-const QUERY_DEADLINE_MS = 3000;
-
-/** The validated, canonical form of `number`, or an HttpError that says what is wrong. */
-export function parseNumber(raw: unknown, maxDigits: number): string {
-  const rule = `number must be a base-10 integer: an optional '-' followed by 1 to ${maxDigits} digits 0-9`;
-  if (raw === undefined) throw new HttpError(400, `number is required: ${rule}, e.g. POST /?number=2`);
-  if (typeof raw !== 'string') throw new HttpError(400, `number must be given once: ${rule}`);
-  if (!DECIMAL_INTEGER.test(raw)) {
-    const shown = raw.length > 40 ? `${JSON.stringify(raw.slice(0, 40))}...` : JSON.stringify(raw);
-    throw new HttpError(400, `${rule}; got ${shown}`);
-  }
-  const digits = raw.replace(/^-/, '').length;
-  if (digits > maxDigits) throw new HttpError(400, `${rule}; got ${digits} digits (the bound is MAX_INPUT_DIGITS)`);
-  return BigInt(raw).toString();
-}
-
-function parseWait(raw: unknown, maxSeconds: number): number {
-  if (raw === undefined || raw === '') return 0;
-  const rule = `wait must be a number of seconds from 0 to ${maxSeconds}`;
-  if (typeof raw !== 'string' || !SECONDS.test(raw)) throw new HttpError(400, `${rule}; got ${JSON.stringify(raw)}`);
-  const seconds = Number(raw);
-  if (seconds > maxSeconds) throw new HttpError(400, `${rule}; got ${raw}`);
-  return seconds;
-}
-
-function newWorkflowId(number: string): string {
-  // The number helps to find a run in the Temporal UI; the UUID makes the id unique.
-  const label = number.length <= 20 ? number : `${number.slice(0, 12)}x${number.length}d`;
-  return `calculate-${label}-${randomUUID()}`;
-}
-
-const ENDED: Record<string, string> = {
-  COMPLETED: 'completed',
-  FAILED: 'failed',
-  CANCELLED: 'cancelled',
-  TERMINATED: 'terminated',
-  TIMED_OUT: 'timed_out',
-};
-
-type Handle = WorkflowHandle<typeof CalculateWorkflow>;
-
-/** The body of an ended calculation, read from the close event of its history. */
-async function outcome(handle: Handle, message: string): Promise<Record<string, string>> {
-  try {
-    const result = await handle.result();
-    return { message: 'completed', workflow_id: handle.workflowId, result };
-  } catch (err) {
-    if (!(err instanceof WorkflowFailedError)) throw err;
-    const cause = err.cause;
-    const body: Record<string, string> = { message, workflow_id: handle.workflowId };
-    body.reason = cause?.message || err.message;
-    if (cause instanceof ApplicationFailure && cause.type) body.error_type = cause.type;
-    return body;
-  }
+/** A bearer-token check in constant time; undefined when no token is configured. */
+function tokenCheck(token: string | undefined): ((header: string | undefined) => boolean) | undefined {
+  if (!token) return undefined;
+  const expected = Buffer.from(`Bearer ${token}`);
+  return (header) => {
+    const given = Buffer.from(header ?? '');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
 }
 
 export async function buildApp({ client, config, logger = false }: AppDeps): Promise<FastifyInstance> {
+  const calculations = new Calculations(client, config.workflowOptions);
   const app = Fastify({
     logger,
     bodyLimit: 1024,
@@ -105,6 +41,7 @@ export async function buildApp({ client, config, logger = false }: AppDeps): Pro
     ajv: { customOptions: { keywords: ['example'] } },
   });
 
+  const authorized = tokenCheck(config.apiToken);
   await app.register(swagger, {
     openapi: {
       info: {
@@ -115,42 +52,42 @@ export async function buildApp({ client, config, logger = false }: AppDeps): Pro
           'workers written in Python, Go and TypeScript, and reads its result.',
       },
       tags: [
-        { name: 'calculations', description: 'Start a calculation and read its result' },
+        { name: 'calculations', description: 'Start a calculation, read its result, cancel it' },
         { name: 'operations', description: 'Health of the service' },
       ],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      // Documented always; enforced only when API_TOKEN is set.
+      security: [{ bearer: [] }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  app.setErrorHandler<Error & { statusCode?: number }>((err, request, reply) => {
-    if (err instanceof HttpError) {
+  if (authorized) {
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.url === '/health' || authorized(request.headers.authorization)) return;
       return reply
-        .code(err.statusCode)
-        .send({ statusCode: err.statusCode, error: reasonPhrase(err.statusCode), message: err.message });
-    }
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send(errorBody(401, 'missing or wrong bearer token: send Authorization: Bearer <API_TOKEN>'));
+    });
+  }
+
+  app.setErrorHandler<Error & { statusCode?: number }>((err, request, reply) => {
+    if (err instanceof HttpError) return reply.code(err.statusCode).send(errorBody(err.statusCode, err.message));
     const code = err.statusCode;
-    if (code !== undefined && code >= 400 && code < 500) {
-      return reply.code(code).send({ statusCode: code, error: reasonPhrase(code), message: err.message });
-    }
+    // Fastify's own 4xx (body too large, bad content type, ...) carry safe messages.
+    if (code !== undefined && code >= 400 && code < 500) return reply.code(code).send(errorBody(code, err.message));
     if (isGrpcServiceError(err) && (err.code === grpcStatus.UNAVAILABLE || err.code === grpcStatus.DEADLINE_EXCEEDED)) {
       request.log.warn({ err }, 'Temporal is unreachable');
-      return reply
-        .code(503)
-        .send({ statusCode: 503, error: reasonPhrase(503), message: 'Temporal is unreachable; try again shortly' });
+      return reply.code(503).send(errorBody(503, 'Temporal is unreachable; try again shortly'));
     }
     request.log.error({ err }, 'request failed');
-    return reply
-      .code(500)
-      .send({ statusCode: 500, error: reasonPhrase(500), message: 'internal error; see the API log' });
+    return reply.code(500).send(errorBody(500, 'internal error; see the API log'));
   });
 
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({
-      statusCode: 404,
-      error: 'Not Found',
-      message: `no route ${request.method} ${request.url.split('?')[0]}`,
-    }),
+    reply.code(404).send(errorBody(404, `no route ${request.method} ${request.url.split('?')[0]}`)),
   );
 
   app.post<{ Querystring: { number?: unknown } }>(
@@ -159,13 +96,10 @@ export async function buildApp({ client, config, logger = false }: AppDeps): Pro
     async (request, reply) => {
       // Validation is ours, not the schema's, so every bad input gets the same precise message.
       const number = parseNumber(request.query.number, config.maxInputDigits);
-      const workflowId = newWorkflowId(number);
-      await client.workflow.start<typeof CalculateWorkflow>(WORKFLOW_TYPE, {
-        taskQueue: WORKFLOW_TASK_QUEUE,
-        workflowId,
-        args: [number, config.workflowOptions],
-      });
-      request.log.info({ workflowId }, 'calculation started');
+      const key = parseIdempotencyKey(request.headers['idempotency-key']);
+      const { workflowId, replayed } = await calculations.start(number, key);
+      request.log.info({ workflowId, replayed }, replayed ? 'calculation already started' : 'calculation started');
+      if (replayed) reply.header('idempotent-replayed', 'true');
       return reply
         .code(202)
         .header('location', `/result/${encodeURIComponent(workflowId)}`)
@@ -178,43 +112,29 @@ export async function buildApp({ client, config, logger = false }: AppDeps): Pro
     { schema: resultSchema(config.maxResultWaitSeconds), attachValidation: true },
     async (request, reply) => {
       const wait = parseWait(request.query.wait, config.maxResultWaitSeconds);
+      const found = await calculations.find(request.params.workflow_id);
+      const description = await calculations.waitForEnd(found, wait);
+      const ended = endedAs(description);
+      if (ended !== undefined) return reply.code(200).send(await calculations.outcome(found.handle, ended));
+      const steps = await calculations.steps(found.handle);
+      return reply
+        .code(202)
+        .header('retry-after', '1')
+        .send({ message: 'running', workflow_id: found.handle.workflowId, steps });
+    },
+  );
+
+  app.post<{ Params: { workflow_id: string } }>(
+    '/workflows/:workflow_id/cancel',
+    { schema: cancelSchema },
+    async (request, reply) => {
       const id = request.params.workflow_id;
-      const handle: Handle = client.workflow.getHandle(id);
-      const notFound = new HttpError(404, `no calculation has the id ${JSON.stringify(id)}`);
-      let description;
-      try {
-        description = await handle.describe();
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) throw notFound;
-        if (isGrpcServiceError(err) && err.code === grpcStatus.INVALID_ARGUMENT) throw notFound;
-        throw err;
-      }
-      // Other workflows may share the namespace; this API speaks only of calculations.
-      if (description.type !== WORKFLOW_TYPE) throw notFound;
-
-      let statusName = description.status.name;
-      if (statusName === 'RUNNING' && wait > 0) {
-        const signal = AbortSignal.timeout(wait * 1000);
-        try {
-          await client.withAbortSignal(signal, () => handle.result());
-          statusName = 'COMPLETED';
-        } catch (err) {
-          if (err instanceof WorkflowFailedError) statusName = (await handle.describe()).status.name;
-          else if (!signal.aborted) throw err;
-        }
-      }
-
-      const ended = ENDED[statusName];
-      if (ended !== undefined) return reply.code(200).send(await outcome(handle, ended));
-
-      let steps: CalculationProgress['steps'] | undefined;
-      try {
-        steps = (await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(progressQuery))).steps;
-      } catch (err) {
-        // No workflow worker to answer right now: the calculation is still running all the same.
-        request.log.warn({ err, workflowId: id }, 'progress query failed');
-      }
-      return reply.code(202).header('retry-after', '1').send({ message: 'running', workflow_id: id, steps });
+      await calculations.cancel(id);
+      request.log.info({ workflowId: id }, 'cancellation requested');
+      return reply
+        .code(202)
+        .header('location', `/result/${encodeURIComponent(id)}`)
+        .send({ message: 'cancellation requested', workflow_id: id });
     },
   );
 
@@ -229,8 +149,4 @@ export async function buildApp({ client, config, logger = false }: AppDeps): Pro
   });
 
   return app;
-}
-
-function reasonPhrase(code: number): string {
-  return STATUS_CODES[code] ?? 'Error';
 }

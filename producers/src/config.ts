@@ -12,6 +12,8 @@ export interface ApiConfig {
   /** Upper bound of `GET /result/{id}?wait=`. */
   maxResultWaitSeconds: number;
   workflowOptions: Required<CalculateOptions>;
+  /** When set, every route but /health needs `Authorization: Bearer <token>`. */
+  apiToken?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -36,6 +38,7 @@ export function loadApiConfig(env: Env): ApiConfig {
     port: integer(env, 'API_PORT', 8000, 0, 65535),
     maxInputDigits: integer(env, 'MAX_INPUT_DIGITS', 1000, 1, 100_000),
     maxResultWaitSeconds: integer(env, 'RESULT_MAX_WAIT_SECONDS', 60, 0, 3600),
+    apiToken: env.API_TOKEN || undefined,
     workflowOptions: {
       startToCloseTimeoutSeconds: integer(
         env,

@@ -13,6 +13,8 @@ export const errorBody = {
   },
 } as const;
 
+const unauthorized = { description: 'API_TOKEN is set and the bearer token is missing or wrong.', ...errorBody };
+
 const workflowId = { type: 'string', example: 'calculate-2-5b0c7c1e-7d1f-4c55-9a53-0e0b9f6a3f10' } as const;
 
 const step = {
@@ -33,8 +35,18 @@ export function startSchema(maxDigits: number) {
     description:
       'Starts CalculateWorkflow, which sends the number through power_of_2 (Python), power_of_4 (Go) ' +
       'and power_of_6 (TypeScript). Answers at once with the workflow id; read the result at the ' +
-      '`Location` it returns.',
+      '`Location` it returns. With an `Idempotency-Key` header, a repeat of the same request ' +
+      'starts nothing and returns the same `workflow_id`.',
     tags: ['calculations'],
+    headers: {
+      type: 'object',
+      properties: {
+        'idempotency-key': {
+          type: 'string',
+          description: 'Any 1 to 200 printable ASCII characters; the same key always names the same calculation.',
+        },
+      },
+    },
     querystring: {
       type: 'object',
       required: ['number'],
@@ -56,6 +68,8 @@ export function startSchema(maxDigits: number) {
         properties: { message: { type: 'string', example: 'workflow started' }, workflow_id: workflowId },
       },
       400: { description: '`number` is missing or is not a base-10 integer within the bound.', ...errorBody },
+      401: unauthorized,
+      409: { description: 'The Idempotency-Key was already used for another number.', ...errorBody },
       503: { description: 'Temporal is unreachable.', ...errorBody },
     },
   };
@@ -109,15 +123,41 @@ export function resultSchema(maxWaitSeconds: number) {
         },
       },
       400: { description: '`wait` is not a number of seconds within the bound.', ...errorBody },
+      401: unauthorized,
       404: { description: 'No calculation has this id.', ...errorBody },
       503: { description: 'Temporal is unreachable.', ...errorBody },
     },
   };
 }
 
+export const cancelSchema = {
+  summary: 'Cancel a running calculation',
+  description:
+    'Asks Temporal to cancel the workflow. The step that is running hears of it through its next ' +
+    'heartbeat and stops; `GET /result/{workflow_id}` then answers `cancelled`.',
+  tags: ['calculations'],
+  params: {
+    type: 'object',
+    required: ['workflow_id'],
+    properties: { workflow_id: { type: 'string' } },
+  },
+  response: {
+    202: {
+      description: 'Cancellation requested.',
+      type: 'object',
+      properties: { message: { type: 'string', example: 'cancellation requested' }, workflow_id: workflowId },
+    },
+    401: unauthorized,
+    404: { description: 'No calculation has this id.', ...errorBody },
+    409: { description: 'The calculation has already ended.', ...errorBody },
+    503: { description: 'Temporal is unreachable.', ...errorBody },
+  },
+} as const;
+
 export const healthSchema = {
   summary: 'Whether the API can reach Temporal',
   tags: ['operations'],
+  security: [],
   response: {
     200: {
       description: 'Temporal answers.',

@@ -20,6 +20,11 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
+    // Requests in flight (a long-poll included) get this long to finish.
+    setTimeout(() => {
+      app.log.warn('requests still open after 10 s; exiting');
+      process.exit(0);
+    }, 10_000).unref();
     app
       .close()
       .then(() => connection.close())

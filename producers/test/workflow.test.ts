@@ -10,7 +10,7 @@ import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { STEPS, WORKFLOW_TASK_QUEUE, WORKFLOW_TYPE, type StepName } from '@calc/contracts';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app';
@@ -67,6 +67,8 @@ const workers: Worker[] = [];
 const running: Promise<void>[] = [];
 
 before(async () => {
+  // Several tests make steps fail on purpose; only errors are worth printing.
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
   env = await TestWorkflowEnvironment.createLocal({
     server: { executable: { type: 'existing-path', path: TEMPORAL_BIN } },
   });
@@ -201,6 +203,37 @@ describe('CalculateWorkflow', () => {
       done.steps.map((s) => s.status),
       ['completed', 'completed', 'completed'],
     );
+  });
+});
+
+describe('REST API with API_TOKEN set', () => {
+  let guarded: FastifyInstance;
+  before(async () => {
+    guarded = await buildApp({ client, config: loadApiConfig({ API_TOKEN: 's3cret-token' }) });
+  });
+  after(async () => guarded?.close());
+
+  it('answers 401 without the token on every route but /health, and serves with it', async () => {
+    for (const url of ['/result/anything', '/docs/', '/openapi.json']) {
+      const res = await guarded.inject({ method: 'GET', url });
+      assert.equal(res.statusCode, 401, url);
+      assert.equal(res.headers['www-authenticate'], 'Bearer');
+    }
+    assert.equal((await guarded.inject({ method: 'POST', url: '/?number=2' })).statusCode, 401);
+    const wrong = await guarded.inject({
+      method: 'POST',
+      url: '/?number=2',
+      headers: { authorization: 'Bearer nope' },
+    });
+    assert.equal(wrong.statusCode, 401);
+    assert.equal((await guarded.inject({ method: 'GET', url: '/health' })).statusCode, 200);
+    const auth = { authorization: 'Bearer s3cret-token' };
+    const started = await guarded.inject({ method: 'POST', url: '/?number=2', headers: auth });
+    assert.equal(started.statusCode, 202);
+    const id = started.json<{ workflow_id: string }>().workflow_id;
+    const done = await guarded.inject({ method: 'GET', url: `/result/${id}?wait=20`, headers: auth });
+    assert.equal(done.statusCode, 200);
+    assert.equal(done.json<{ result: string }>().result, '281474976710656');
   });
 });
 
@@ -362,18 +395,49 @@ describe('REST API', () => {
     const spec = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{
       paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
     }>();
-    assert.deepEqual(Object.keys(spec.paths['/']!.post!.responses).sort(), ['202', '400', '503']);
-    assert.deepEqual(Object.keys(spec.paths['/result/{workflow_id}']!.get!.responses).sort(), [
-      '200',
-      '202',
-      '400',
-      '404',
-      '503',
-    ]);
+    const codes = (path: string, method: string) => Object.keys(spec.paths[path]![method]!.responses).sort();
+    assert.deepEqual(codes('/', 'post'), ['202', '400', '401', '409', '503']);
+    assert.deepEqual(codes('/result/{workflow_id}', 'get'), ['200', '202', '400', '401', '404', '503']);
+    assert.deepEqual(codes('/workflows/{workflow_id}/cancel', 'post'), ['202', '401', '404', '409', '503']);
     const docs = await app.inject({ method: 'GET', url: '/docs/' });
     assert.equal(docs.statusCode, 200);
     assert.match(docs.body, /swagger-ui/i);
     assert.doesNotMatch(docs.body, /https?:\/\/(cdn|unpkg)/);
+  });
+
+  it('starts one calculation per Idempotency-Key, and refuses the key for another number', async () => {
+    const key = `order-${process.pid}-${Date.now()}`;
+    const send = (number: string, k = key) =>
+      app.inject({ method: 'POST', url: `/?number=${number}`, headers: { 'idempotency-key': k } });
+    const first = await send('21');
+    const again = await send('21');
+    const other = await send('22');
+    assert.equal(first.statusCode, 202);
+    assert.equal(again.statusCode, 202);
+    assert.equal(again.headers['idempotent-replayed'], 'true');
+    const id = first.json<{ workflow_id: string }>().workflow_id;
+    assert.equal(again.json<{ workflow_id: string }>().workflow_id, id);
+    assert.equal((await client.workflow.count(`WorkflowId = '${id}'`)).count, 1);
+    assert.equal(other.statusCode, 409);
+    assert.match(other.json<{ message: string }>().message, /Idempotency-Key was already used .* another number/);
+    // Still the same answer once the calculation has ended.
+    assert.equal((await result(id, '?wait=20')).json<{ result: string }>().result, (21n ** 48n).toString());
+    assert.equal((await send('21')).json<{ workflow_id: string }>().workflow_id, id);
+    assert.equal((await send('21', 'has space')).statusCode, 400);
+  });
+
+  it('cancels a running calculation, and answers 409 once it has ended and 404 for unknown ids', async () => {
+    hold('power_of_2', '15', 2n);
+    const id = (await post('?number=15')).json<{ workflow_id: string }>().workflow_id;
+    const cancel = await app.inject({ method: 'POST', url: `/workflows/${id}/cancel` });
+    assert.equal(cancel.statusCode, 202);
+    assert.deepEqual(cancel.json(), { message: 'cancellation requested', workflow_id: id });
+    const res = await result(id, '?wait=20');
+    assert.equal(res.json<{ message: string }>().message, 'cancelled');
+    const again = await app.inject({ method: 'POST', url: `/workflows/${id}/cancel` });
+    assert.equal(again.statusCode, 409);
+    assert.match(again.json<{ message: string }>().message, /has already ended \(cancelled\)/);
+    assert.equal((await app.inject({ method: 'POST', url: '/workflows/nope/cancel' })).statusCode, 404);
   });
 
   it('answers an unknown route with a JSON 404', async () => {

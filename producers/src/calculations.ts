@@ -1,0 +1,165 @@
+/**
+ * What the API asks of Temporal: start a calculation, find one, read how it ended or how far
+ * it got, cancel it. One Client, created by the caller at start-up, serves every request.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  ApplicationFailure,
+  type Client,
+  isGrpcServiceError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type WorkflowExecutionDescription,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { status as grpcStatus } from '@grpc/grpc-js';
+import { WORKFLOW_TASK_QUEUE, WORKFLOW_TYPE } from '@calc/contracts';
+import { HttpError } from './http-error';
+import { progressQuery, type CalculateOptions, type CalculateWorkflow, type StepProgress } from './workflows';
+
+type Handle = WorkflowHandle<typeof CalculateWorkflow>;
+
+export interface Found {
+  handle: Handle;
+  description: WorkflowExecutionDescription;
+}
+
+/** The body of an ended calculation. */
+export interface Outcome {
+  message: string;
+  workflow_id: string;
+  result?: string;
+  reason?: string;
+  error_type?: string;
+}
+
+const ENDED: Record<string, string> = {
+  COMPLETED: 'completed',
+  FAILED: 'failed',
+  CANCELLED: 'cancelled',
+  TERMINATED: 'terminated',
+  TIMED_OUT: 'timed_out',
+};
+const QUERY_DEADLINE_MS = 3000;
+
+/** How a closed calculation ended, or undefined while it runs. */
+export function endedAs(description: WorkflowExecutionDescription): string | undefined {
+  return ENDED[description.status.name];
+}
+
+function newWorkflowId(number: string): string {
+  // The number helps to find a run in the Temporal UI; the UUID makes the id unique.
+  const label = number.length <= 20 ? number : `${number.slice(0, 12)}x${number.length}d`;
+  return `calculate-${label}-${randomUUID()}`;
+}
+
+/** Ids derived from a key: the same key always names the same calculation. */
+function keyedWorkflowId(key: string): string {
+  return `calculate-key-${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
+}
+
+export class Calculations {
+  constructor(
+    private readonly client: Client,
+    private readonly options: Required<CalculateOptions>,
+  ) {}
+
+  /**
+   * Starts a calculation of `number`. With an idempotency key, a repeat of the same request
+   * starts nothing and returns the first calculation's id; the same key with another number
+   * is a conflict.
+   */
+  async start(number: string, idempotencyKey?: string): Promise<{ workflowId: string; replayed: boolean }> {
+    const workflowId = idempotencyKey === undefined ? newWorkflowId(number) : keyedWorkflowId(idempotencyKey);
+    try {
+      await this.client.workflow.start<typeof CalculateWorkflow>(WORKFLOW_TYPE, {
+        taskQueue: WORKFLOW_TASK_QUEUE,
+        workflowId,
+        args: [number, this.options],
+        memo: { number },
+        // A key stays bound to its calculation after it ends, not only while it runs.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      });
+      return { workflowId, replayed: false };
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError) || idempotencyKey === undefined) throw err;
+    }
+    const { description } = await this.find(workflowId);
+    if (description.memo?.number !== number) {
+      throw new HttpError(409, 'this Idempotency-Key was already used to start a calculation of another number');
+    }
+    return { workflowId, replayed: true };
+  }
+
+  /** The calculation with this id; 404 for unknown ids and for workflows of other types. */
+  async find(workflowId: string): Promise<Found> {
+    const handle: Handle = this.client.workflow.getHandle(workflowId);
+    const notFound = new HttpError(404, `no calculation has the id ${JSON.stringify(workflowId)}`);
+    let description: WorkflowExecutionDescription;
+    try {
+      description = await handle.describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw notFound;
+      if (isGrpcServiceError(err) && err.code === grpcStatus.INVALID_ARGUMENT) throw notFound;
+      throw err;
+    }
+    // Other workflows may share the namespace; this API speaks only of calculations.
+    if (description.type !== WORKFLOW_TYPE) throw notFound;
+    return { handle, description };
+  }
+
+  /**
+   * Waits up to `seconds` for a running calculation to end, with one long-poll on the
+   * server; returns its latest description either way.
+   */
+  async waitForEnd(found: Found, seconds: number): Promise<WorkflowExecutionDescription> {
+    if (seconds <= 0 || endedAs(found.description) !== undefined) return found.description;
+    const signal = AbortSignal.timeout(seconds * 1000);
+    try {
+      await this.client.withAbortSignal(signal, () => found.handle.result());
+    } catch (err) {
+      if (!(err instanceof WorkflowFailedError) && !signal.aborted) throw err;
+    }
+    return found.handle.describe();
+  }
+
+  /** How an ended calculation ended, read from the close event of its history. */
+  async outcome(handle: Handle, ended: string): Promise<Outcome> {
+    try {
+      return { message: 'completed', workflow_id: handle.workflowId, result: await handle.result() };
+    } catch (err) {
+      if (!(err instanceof WorkflowFailedError)) throw err;
+      const cause = err.cause;
+      const body: Outcome = { message: ended, workflow_id: handle.workflowId, reason: cause?.message || err.message };
+      if (cause instanceof ApplicationFailure && cause.type) body.error_type = cause.type;
+      return body;
+    }
+  }
+
+  /** Each step's state, or undefined when no workflow worker answers in time. */
+  async steps(handle: Handle): Promise<StepProgress[] | undefined> {
+    try {
+      const progress = await this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
+        handle.query(progressQuery),
+      );
+      return progress.steps;
+    } catch {
+      // The calculation is still running all the same; only its details are unknown for now.
+      return undefined;
+    }
+  }
+
+  /** Requests cancellation; the running step hears of it through its next heartbeat. */
+  async cancel(workflowId: string): Promise<void> {
+    const { handle, description } = await this.find(workflowId);
+    const ended = endedAs(description);
+    if (ended !== undefined) {
+      throw new HttpError(
+        409,
+        `calculation ${JSON.stringify(workflowId)} has already ended (${ended}); nothing to cancel`,
+      );
+    }
+    await handle.cancel();
+  }
+}
