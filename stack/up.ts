@@ -16,6 +16,7 @@ import { applicationServices, stackSettings, temporalServer, type Service, type 
 
 const TaskQueueType = temporal.api.enums.v1.TaskQueueType;
 const START_TIMEOUT_MS = 120_000;
+const NAMESPACE = 'default';
 
 function log(message: string): void {
   console.log(`[stack] ${message}`);
@@ -74,7 +75,10 @@ async function waitForTemporal(s: StackSettings, server: Command): Promise<Conne
     try {
       connection = await Connection.connect({ address: `${s.host}:${s.temporalPort}`, connectTimeout: 1000 });
       const ready = connection;
-      await ready.withDeadline(Date.now() + 2000, () => ready.workflowService.getSystemInfo({}));
+      // The frontend answers before the namespace exists; workers that connect then would fail.
+      await ready.withDeadline(Date.now() + 2000, () =>
+        ready.workflowService.describeNamespace({ namespace: NAMESPACE }),
+      );
       return connection;
     } catch (err) {
       await connection?.close();
@@ -98,7 +102,7 @@ async function assertPolling(connection: Connection, identities: string[]): Prom
     const polling = new Set<string>();
     for (const q of queues) {
       const { pollers } = await client.workflowService.describeTaskQueue({
-        namespace: 'default',
+        namespace: NAMESPACE,
         taskQueue: { name: q.name },
         taskQueueType: q.type,
       });
@@ -142,9 +146,11 @@ function watch(commands: Command[]): void {
     all.push(c);
     let startedAt = Date.now();
     let quickExits = 0;
-    c.stateChange.subscribe((state) => {
-      if (state === 'started') log(`${c.name} started (pid ${String(c.pid)})`);
-    });
+    // concurrently starts each command before handing it over; later starts are restarts.
+    const logStart = () => log(`${c.name} started (pid ${String(c.pid)})`);
+    if (c.state === 'started') logStart();
+    // The state changes before the new pid is recorded, hence the microtask.
+    c.stateChange.subscribe((state) => state === 'started' && queueMicrotask(logStart));
     c.close.subscribe((e) => {
       if (stopping) return;
       const code = String(e.exitCode);

@@ -29,6 +29,10 @@ export interface RunningStack {
   client: Client;
   /** Everything the launcher printed so far. */
   output: () => string;
+  /** The pid of the latest start of a process of the stack (`temporal`, `api`, `power_of_4`, ...). */
+  pidOf: (name: string) => number;
+  /** Waits until the launcher has started `name` again with a pid other than `oldPid`. */
+  restarted: (name: string, oldPid: number, timeoutMs?: number) => Promise<number>;
   stop: () => Promise<void>;
 }
 
@@ -63,10 +67,25 @@ export async function startStack(extraEnv: Record<string, string> = {}, timeoutM
   while (!/\[stack\] stack ready/.test(log)) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
-      throw new Error(`the stack did not become ready:\n${log.slice(-4000)}`);
+      const launcher = log.split('\n').filter((line) => line.startsWith('[stack]'));
+      throw new Error(`the stack did not become ready:\n${launcher.join('\n')}\n...\n${log.slice(-3000)}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  const pidOf = (name: string) => {
+    const starts = [...log.matchAll(/\[stack\] (\S+) started \(pid (\d+)\)/g)].filter((m) => m[1] === name);
+    const last = starts.at(-1);
+    if (!last) throw new Error(`the launcher never started ${name}`);
+    return Number(last[2]);
+  };
+  const restarted = async (name: string, oldPid: number, waitMs = 60_000) => {
+    const until = Date.now() + waitMs;
+    while (pidOf(name) === oldPid) {
+      if (Date.now() > until) throw new Error(`${name} was not started again within ${waitMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return pidOf(name);
+  };
   const temporalAddress = `127.0.0.1:${temporalPort}`;
   const connection = await Connection.connect({ address: temporalAddress });
   return {
@@ -75,6 +94,8 @@ export async function startStack(extraEnv: Record<string, string> = {}, timeoutM
     temporalAddress,
     client: new Client({ connection }),
     output: () => log,
+    pidOf,
+    restarted,
     stop: async () => {
       await connection.close();
       await stop();

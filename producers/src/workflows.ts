@@ -5,6 +5,7 @@
  * Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O here.
  */
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   defineQuery,
@@ -70,6 +71,8 @@ export async function CalculateWorkflow(number: string, options: CalculateOption
       taskQueue: step.task_queue,
       startToCloseTimeout: startToCloseTimeoutSeconds * 1000,
       heartbeatTimeout: heartbeatTimeoutSeconds * 1000,
+      // On cancellation, wait until the running step has heard of it and stopped.
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
       retry: {
         initialInterval: 1000,
         backoffCoefficient: 2,
