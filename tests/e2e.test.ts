@@ -4,11 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { STEPS } from '@calc/contracts';
 import { chromium, type Browser } from 'playwright-core';
+import { stepRuns } from './history';
+import { ProbeStep } from './probe-workflow';
 import { startStack, type RunningStack } from './stack';
-
-const EventType = temporal.api.enums.v1.EventType;
 
 let stack: RunningStack;
 
@@ -39,24 +43,6 @@ async function resultOf(id: string): Promise<{ status: number; body: Record<stri
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-/** Which activity ran on which queue, and the identity of the worker that completed it. */
-async function stepsFromHistory(workflowId: string) {
-  const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
-  const scheduled = new Map<string, { activity: string; taskQueue: string }>();
-  const steps: { activity: string; taskQueue: string; identity: string }[] = [];
-  for (const e of history.events ?? []) {
-    if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
-      const a = e.activityTaskScheduledEventAttributes!;
-      scheduled.set(String(e.eventId), { activity: a.activityType!.name!, taskQueue: a.taskQueue!.name! });
-    }
-    if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
-      const a = e.activityTaskCompletedEventAttributes!;
-      steps.push({ ...scheduled.get(String(a.scheduledEventId))!, identity: a.identity! });
-    }
-  }
-  return steps;
-}
-
 describe('the pipeline end to end', () => {
   const cases: [string, string][] = [
     ['2', '281474976710656'],
@@ -73,7 +59,7 @@ describe('the pipeline end to end', () => {
       assert.equal(status, 200);
       assert.deepEqual(body, { message: 'completed', workflow_id: id, result: expected });
 
-      const steps = await stepsFromHistory(id);
+      const steps = await stepRuns(stack.client, id);
       assert.deepEqual(
         steps.map((s) => [s.activity, s.taskQueue]),
         [
@@ -82,9 +68,9 @@ describe('the pipeline end to end', () => {
           ['power_of_6', 'power-of-6-service-queue'],
         ],
       );
-      assert.match(steps[0]!.identity, /^power_of_2-python-[12]@/);
-      assert.match(steps[1]!.identity, /^power_of_4-go-1@/);
-      assert.match(steps[2]!.identity, /^power_of_6-typescript-1@/);
+      assert.match(steps[0]!.completedBy!, /^power_of_2-python-[12]@/);
+      assert.match(steps[1]!.completedBy!, /^power_of_4-go-1@/);
+      assert.match(steps[2]!.completedBy!, /^power_of_6-typescript-1@/);
     });
   }
 
@@ -134,6 +120,70 @@ describe('the pipeline end to end', () => {
     const ui = await fetch(stack.ui);
     assert.equal(ui.status, 200);
     assert.match(await ui.text(), /<html/i);
+  });
+});
+
+describe('bad payloads sent straight to the workers', () => {
+  let worker: Worker;
+  let running: Promise<void>;
+  let connection: NativeConnection;
+  const taskQueue = `probe-${process.pid}`;
+
+  before(async () => {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+    connection = await NativeConnection.connect({ address: stack.temporalAddress });
+    worker = await Worker.create({ connection, taskQueue, workflowsPath: require.resolve('./probe-workflow') });
+    running = worker.run();
+  });
+  after(async () => {
+    worker?.shutdown();
+    await running;
+    await connection?.close();
+  });
+
+  let probes = 0;
+  for (const step of STEPS) {
+    for (const payload of ['2.5', 5, '0x10']) {
+      it(`${step.activity} (${step.language}) fails ${JSON.stringify(payload)} at once with InvalidNumber`, async () => {
+        const handle = await stack.client.workflow.start(ProbeStep, {
+          taskQueue,
+          workflowId: `probe-${process.pid}-${++probes}`,
+          args: [step.activity, step.taskQueue, payload],
+        });
+        await assert.rejects(handle.result(), (err: unknown) => {
+          assert.ok(err instanceof WorkflowFailedError && err.cause instanceof ActivityFailure);
+          const failure = err.cause.cause;
+          assert.ok(failure instanceof ApplicationFailure, String(failure));
+          assert.equal(failure.type, 'InvalidNumber');
+          assert.equal(failure.nonRetryable, true);
+          assert.ok(
+            failure.message.startsWith(`${step.activity}: invalid number ${JSON.stringify(payload)}`),
+            failure.message,
+          );
+          return true;
+        });
+        const [run] = await stepRuns(stack.client, handle.workflowId);
+        assert.deepEqual([run!.outcome, run!.attempt], ['failed', 1]);
+        assert.match(run!.startedBy!, new RegExp(`^${step.activity}-${step.language}-`));
+      });
+    }
+  }
+
+  it('CalculateWorkflow started without the API fails at once on a malformed number', async () => {
+    const handle = await stack.client.workflow.start('CalculateWorkflow', {
+      taskQueue: 'calculation-task-queue',
+      workflowId: `direct-${process.pid}`,
+      args: ['1e3'],
+    });
+    await assert.rejects(handle.result(), (err: unknown) => {
+      assert.ok(err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure);
+      assert.equal(err.cause.type, 'InvalidNumber');
+      assert.match(err.cause.message, /power_of_2: invalid number "1e3"/);
+      return true;
+    });
+    const res = await fetch(`${stack.api}/result/direct-${process.pid}`);
+    const body = (await res.json()) as { message: string; error_type: string };
+    assert.deepEqual([res.status, body.message, body.error_type], [200, 'failed', 'InvalidNumber']);
   });
 });
 

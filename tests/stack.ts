@@ -11,15 +11,22 @@ import { Client, Connection } from '@temporalio/client';
 
 const ROOT = join(__dirname, '..');
 
+/**
+ * A port that is free now, chosen below Linux's ephemeral range (32768 and up): the dev
+ * server asks the OS for ephemeral ports for its internal services at start-up, and one of
+ * those may otherwise land on the frontend port picked here before the server binds it.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+  for (let tries = 0; tries < 100; tries++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
+  throw new Error('no free port found between 20000 and 32000');
 }
 
 export interface RunningStack {
