@@ -19,13 +19,15 @@ export GOTOOLCHAIN := local
 
 TS_UNIT_TESTS := consumers/power_of_6_nodejs/test/*.test.ts
 TS_WORKFLOW_TESTS := producers/test/*.test.ts
-E2E_TESTS := tests/*.test.ts
+E2E_TESTS := tests/e2e.test.ts
+FAULT_TESTS := tests/faults.test.ts tests/load.test.ts
 
-.PHONY: help install build up test lint test-unit test-workflow test-e2e clean
+.PHONY: help install build up test lint test-unit test-workflow test-e2e test-faults test-deploy test-postgres bench clean
 
 help:
 	@echo "make up      run the whole stack (Temporal server + UI, four workers, API)"
 	@echo "make test    every lint, type check and test"
+	@echo "make bench   measure latency, throughput and memory vs a TypeScript-only baseline"
 	@echo "make clean   remove installed dependencies and build output (keeps .data/)"
 
 # --- installs ---------------------------------------------------------------------------
@@ -57,6 +59,13 @@ build: install
 up: build
 	@$(TSX) stack/up.ts
 
+# --- benchmark -------------------------------------------------------------------------
+
+# Figures, not a test: bench/results/latest.{json,md} and throughput.svg. BENCH_QUICK=1 is a
+# smoke run; BENCH_SECONDS, BENCH_MIN_CALCS, BENCH_CONCURRENCY and more are in bench/config.ts.
+bench: build
+	node --import tsx bench/run.ts
+
 # --- checks -----------------------------------------------------------------------------
 
 lint: build
@@ -83,7 +92,23 @@ test-workflow: build
 test-e2e: build /usr/bin/chromium
 	node --import tsx --test --test-reporter=spec --test-concurrency=1 $(E2E_TESTS)
 
-test: lint test-unit test-workflow test-e2e
+# Workers and the server killed, the API restarted, SIGTERM drains, cancellation, and 1,000
+# calculations at once; each prints its measured recovery time. About five minutes.
+test-faults: build
+	node --import tsx --test --test-reporter=spec --test-concurrency=1 $(FAULT_TESTS)
+
+# The container deployment, checked without a Docker engine: the compose file through the
+# Compose parser, the Dockerfiles through hadolint, the deploy scripts through shellcheck.
+test-deploy:
+	bash deploy/check.sh
+
+# The production topology without Docker: PostgreSQL from Debian, a Temporal server built from
+# go.temporal.io/server and persisting to it, our services pointed at it by environment only.
+# The first run builds the server (several minutes); later runs reuse .tools/.
+test-postgres: build
+	bash deploy/postgres-e2e.sh
+
+test: lint test-unit test-workflow test-e2e test-faults test-deploy test-postgres
 
 clean:
 	rm -rf $(TOOLS) node_modules */node_modules consumers/*/node_modules */dist consumers/*/dist \
