@@ -113,7 +113,9 @@ export async function buildApp({ client, config, logger = false }: AppDeps): Pro
     async (request, reply) => {
       const wait = parseWait(request.query.wait, config.maxResultWaitSeconds);
       const found = await calculations.find(request.params.workflow_id);
-      const description = await calculations.waitForEnd(found, wait);
+      const { description, result } = await calculations.waitForEnd(found, wait);
+      if (result !== undefined)
+        return reply.code(200).send({ message: 'completed', workflow_id: found.handle.workflowId, result });
       const ended = endedAs(description);
       if (ended !== undefined) return reply.code(200).send(await calculations.outcome(found.handle, ended));
       const steps = await calculations.steps(found.handle);

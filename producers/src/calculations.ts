@@ -111,17 +111,22 @@ export class Calculations {
 
   /**
    * Waits up to `seconds` for a running calculation to end, with one long-poll on the
-   * server; returns its latest description either way.
+   * server. Returns the result when it completed meanwhile (no further call needed), else
+   * the latest description.
    */
-  async waitForEnd(found: Found, seconds: number): Promise<WorkflowExecutionDescription> {
-    if (seconds <= 0 || endedAs(found.description) !== undefined) return found.description;
+  async waitForEnd(
+    found: Found,
+    seconds: number,
+  ): Promise<{ description: WorkflowExecutionDescription; result?: string }> {
+    if (seconds <= 0 || endedAs(found.description) !== undefined) return { description: found.description };
     const signal = AbortSignal.timeout(seconds * 1000);
     try {
-      await this.client.withAbortSignal(signal, () => found.handle.result());
+      const result = await this.client.withAbortSignal(signal, () => found.handle.result());
+      return { description: found.description, result };
     } catch (err) {
       if (!(err instanceof WorkflowFailedError) && !signal.aborted) throw err;
     }
-    return found.handle.describe();
+    return { description: await found.handle.describe() };
   }
 
   /** How an ended calculation ended, read from the close event of its history. */
