@@ -110,13 +110,14 @@ describe('the pipeline end to end', () => {
     assert.match(((await res.json()) as { message: string }).message, /no calculation has the id/);
   });
 
-  it('serves /docs, /openapi.json, /health and the Temporal UI', async () => {
+  it('serves /docs, /openapi.json, /health, /ready and the Temporal UI', async () => {
     const docs = await fetch(`${stack.api}/docs/`);
     assert.equal(docs.status, 200);
     assert.match(await docs.text(), /swagger-ui/i);
     const spec = (await (await fetch(`${stack.api}/openapi.json`)).json()) as { openapi: string };
     assert.match(spec.openapi, /^3\./);
     assert.equal((await fetch(`${stack.api}/health`)).status, 200);
+    assert.equal((await fetch(`${stack.api}/ready`)).status, 200);
     const ui = await fetch(stack.ui);
     assert.equal(ui.status, 200);
     assert.match(await ui.text(), /<html/i);

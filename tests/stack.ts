@@ -16,21 +16,29 @@ const ROOT = join(__dirname, '..');
  * server asks the OS for ephemeral ports for its internal services at start-up, and one of
  * those may otherwise land on the frontend port picked here before the server binds it.
  */
-export async function freePort(): Promise<number> {
-  for (let tries = 0; tries < 100; tries++) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    const free = await new Promise<boolean>((resolve) => {
+export async function freePort(count = 1): Promise<number> {
+  const isFree = (port: number) =>
+    new Promise<boolean>((resolve) => {
       const server = createServer();
       server.once('error', () => resolve(false));
       server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
     });
+  for (let tries = 0; tries < 100; tries++) {
+    const port = 20_000 + Math.floor(Math.random() * (12_000 - count));
+    let free = true;
+    for (let i = 0; i < count && free; i++) free = await isFree(port + i);
     if (free) return port;
   }
-  throw new Error('no free port found between 20000 and 32000');
+  throw new Error(`no ${count} free consecutive ports found between 20000 and 32000`);
 }
+
+/** How many consecutive metrics ports the launcher hands out from METRICS_BASE_PORT. */
+const WORKER_METRICS_PORTS = 5;
 
 export interface RunningStack {
   api: string;
+  /** First of the workers' five metrics ports (see WORKER_METRICS in stack/services.ts). */
+  metricsBasePort: number;
   ui: string;
   temporalAddress: string;
   client: Client;
@@ -45,6 +53,8 @@ export interface RunningStack {
 
 export async function startStack(extraEnv: Record<string, string> = {}, timeoutMs = 180_000): Promise<RunningStack> {
   const [temporalPort, uiPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  // Never the defaults, which a `make up` running beside the tests holds.
+  const metricsBasePort = await freePort(WORKER_METRICS_PORTS);
   const dataDir = mkdtempSync(join(tmpdir(), 'calc-stack-'));
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'stack', 'up.ts')], {
     cwd: ROOT,
@@ -53,6 +63,7 @@ export async function startStack(extraEnv: Record<string, string> = {}, timeoutM
       TEMPORAL_PORT: String(temporalPort),
       TEMPORAL_UI_PORT: String(uiPort),
       API_PORT: String(apiPort),
+      METRICS_BASE_PORT: String(metricsBasePort),
       STACK_DATA_DIR: dataDir,
       FORCE_COLOR: '0',
       ...extraEnv,
@@ -97,6 +108,7 @@ export async function startStack(extraEnv: Record<string, string> = {}, timeoutM
   const connection = await Connection.connect({ address: temporalAddress });
   return {
     api: `http://127.0.0.1:${apiPort}`,
+    metricsBasePort,
     ui: `http://127.0.0.1:${uiPort}`,
     temporalAddress,
     client: new Client({ connection }),

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	stdlog "log"
 	"log/slog"
@@ -30,12 +31,38 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	logger := tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, nil)))
+	telemetry, err := LoadTelemetryFrom(os.LookupEnv)
+	if err != nil {
+		return err
+	}
 	identity := Identity(cfg.Replica)
+	slogger := NewLogger(telemetry.LogFormat, identity, os.Stderr)
+	slog.SetDefault(slogger)
+	logger := tlog.NewStructuredLogger(slogger)
+	ready := NewReadyFile(telemetry.ReadyFile)
+	defer ready.Clear()
 
 	opts, err := ClientOptions(identity, logger)
 	if err != nil {
 		return err
+	}
+	if telemetry.MetricsAddress != "" {
+		handler, stop, err := StartMetrics(telemetry.MetricsAddress)
+		if err != nil {
+			return err
+		}
+		defer stopWithin(stop)
+		opts.MetricsHandler = handler
+		logger.Info("Prometheus metrics", "URL", "http://"+telemetry.MetricsAddress+"/metrics")
+	}
+	tracing, flush, err := StartTracing(context.Background(), telemetry)
+	if err != nil {
+		return err
+	}
+	if tracing != nil {
+		// Deferred before Close below, so it runs after it: the last spans are flushed last.
+		defer stopWithin(flush)
+		opts.Interceptors = append(opts.Interceptors, tracing)
 	}
 	c, err := client.Dial(opts)
 	if err != nil {
@@ -52,15 +79,29 @@ func run() error {
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
-	fmt.Printf("worker ready identity=%s task_queue=%s\n", identity, TaskQueue)
-	logger.Info("worker ready", "Identity", identity, "TaskQueue", TaskQueue, "Wait", cfg.Wait,
+	PrintReadyLine(os.Stdout, telemetry.LogFormat, identity)
+	if err := ready.Mark(identity); err != nil {
+		logger.Warn("cannot write the ready file", "Path", telemetry.ReadyFile, "Error", err)
+	}
+	logger.Info("worker ready", "TaskQueue", TaskQueue, "Wait", cfg.Wait,
 		"ShutdownGrace", cfg.ShutdownGrace, "HostPort", opts.HostPort, "Namespace", opts.Namespace)
 
 	<-interrupt
+	// No new tasks from here on: the health check should say so while the worker drains.
+	ready.Clear()
 	logger.Info("stopping worker", "ShutdownGrace", cfg.ShutdownGrace)
 	w.Stop()
 	logger.Info("worker stopped")
 	return nil
+}
+
+// stopWithin runs a shutdown function with a few seconds' deadline.
+func stopWithin(stop func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := stop(ctx); err != nil {
+		slog.Warn("shutdown step failed", "error", err)
+	}
 }
 
 // Identity returns the worker identity <activity>-<language>-<replica>@<hostname>:<pid>.

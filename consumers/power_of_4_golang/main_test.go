@@ -62,6 +62,8 @@ func TestBadConfigExitsBeforeConnecting(t *testing.T) {
 		WaitVariable:          "1e3",
 		ShutdownGraceVariable: "soon",
 		ReplicaVariable:       "a b",
+		"METRICS_PORT":        "http",
+		"LOG_FORMAT":          "xml",
 	}
 	for variable, value := range cases {
 		t.Run(variable, func(t *testing.T) {

@@ -4,21 +4,56 @@
  * with `app.inject`.
  */
 import { timingSafeEqual } from 'node:crypto';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { type Client, isGrpcServiceError } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { WORKFLOW_TASK_QUEUE } from '@calc/contracts';
 import { Calculations, endedAs } from './calculations';
 import type { ApiConfig } from './config';
 import { errorBody, HttpError } from './http-error';
 import { parseIdempotencyKey, parseNumber, parseWait } from './inputs';
-import { cancelSchema, healthSchema, resultSchema, startSchema } from './schemas';
+import { cancelSchema, healthSchema, metricsSchema, readySchema, resultSchema, startSchema } from './schemas';
 
 export interface AppDeps {
   client: Client;
   config: ApiConfig;
   logger?: FastifyServerOptions['logger'];
+  /** A ready-made pino logger (server.ts builds one per LOG_FORMAT); wins over `logger`. */
+  loggerInstance?: FastifyBaseLogger;
+}
+
+/** Routes that orchestrators probe every few seconds: neither traced nor behind the token. */
+const PROBES = new Set(['/health', '/ready']);
+
+/** A workflow worker whose last poll is older than this no longer counts as polling. */
+const POLLER_FRESH_MS = 60_000;
+
+/** The API's own metrics; the Temporal client has no runtime metrics of its own. */
+function apiMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'calc_api_' });
+  const labelNames = ['method', 'route', 'status'] as const;
+  return {
+    registry,
+    requests: new Counter({
+      name: 'calc_api_http_requests_total',
+      help: 'HTTP requests answered, by method, route pattern and status code',
+      labelNames,
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: 'calc_api_http_request_duration_seconds',
+      help: 'Time from receiving a request to sending its answer',
+      labelNames,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+  };
 }
 
 /** A bearer-token check in constant time; undefined when no token is configured. */
@@ -31,14 +66,57 @@ function tokenCheck(token: string | undefined): ((header: string | undefined) =>
   };
 }
 
-export async function buildApp({ client, config, logger = false }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ client, config, logger = false, loggerInstance }: AppDeps): Promise<FastifyInstance> {
   const calculations = new Calculations(client, config.workflowOptions);
   const app = Fastify({
-    logger,
+    ...(loggerInstance ? { loggerInstance } : { logger }),
     bodyLimit: 1024,
     routerOptions: { maxParamLength: 500 },
     // `example` only documents a value in the OpenAPI output.
     ajv: { customOptions: { keywords: ['example'] } },
+  });
+
+  const metrics = apiMetrics();
+  const tracer = trace.getTracer('calc-api');
+  const spans = new WeakMap<object, Span>();
+  // The route pattern, not the URL, labels the metrics: ids must not make new series.
+  const routeOf = (request: { routeOptions: { url?: string } }) => request.routeOptions.url ?? 'unmatched';
+
+  // One SERVER span per request, continuing a caller's traceparent if there is one. Without a
+  // registered tracer provider (tracing off) the span records nothing.
+  app.addHook('onRequest', async (request) => {
+    if (PROBES.has(routeOf(request)) || routeOf(request) === '/metrics') return;
+    const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+    const span = tracer.startSpan(
+      `${request.method} ${routeOf(request)}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: { 'http.request.method': request.method, 'http.route': routeOf(request), 'url.path': request.url },
+      },
+      parent,
+    );
+    spans.set(request, span);
+  });
+  // Handlers run inside their request's span, so the client interceptor's StartWorkflow span
+  // becomes its child. Wrapping the handler (not a hook) keeps the context across body parsing.
+  app.addHook('onRoute', (route) => {
+    const handler = route.handler;
+    route.handler = function (this: FastifyInstance, request, reply) {
+      const span = spans.get(request);
+      if (!span) return handler.call(this, request, reply);
+      return context.with(trace.setSpan(context.active(), span), () => handler.call(this, request, reply));
+    };
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const labels = { method: request.method, route: routeOf(request), status: String(reply.statusCode) };
+    metrics.requests.inc(labels);
+    metrics.duration.observe(labels, reply.elapsedTime / 1000);
+    const span = spans.get(request);
+    if (span) {
+      span.setAttribute('http.response.status_code', reply.statusCode);
+      if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    }
   });
 
   const authorized = tokenCheck(config.apiToken);
@@ -65,7 +143,7 @@ export async function buildApp({ client, config, logger = false }: AppDeps): Pro
 
   if (authorized) {
     app.addHook('onRequest', async (request, reply) => {
-      if (request.url === '/health' || authorized(request.headers.authorization)) return;
+      if (PROBES.has(routeOf(request)) || authorized(request.headers.authorization)) return;
       return reply
         .code(401)
         .header('www-authenticate', 'Bearer')
@@ -140,15 +218,49 @@ export async function buildApp({ client, config, logger = false }: AppDeps): Pro
     },
   );
 
-  app.get('/health', { schema: healthSchema }, async (request, reply) => {
+  // Liveness: the process is up and serving HTTP. Nothing external is checked, so a Temporal
+  // outage never gets the API restarted.
+  app.get('/health', { schema: healthSchema }, async () => ({ status: 'ok' }));
+
+  // Readiness: a POST would be served end to end, that is Temporal answers and some workflow
+  // worker has polled calculation-task-queue within the last minute.
+  app.get('/ready', { schema: readySchema }, async (request, reply) => {
+    const deadline = () => Date.now() + 2000;
     try {
-      await client.withDeadline(Date.now() + 2000, () => client.connection.workflowService.getSystemInfo({}));
-      return { status: 'ok', temporal: 'reachable' };
+      await client.withDeadline(deadline(), () => client.workflowService.getSystemInfo({}));
     } catch (err) {
-      request.log.warn({ err }, 'health check: Temporal is unreachable');
-      return reply.code(503).send({ status: 'unavailable', temporal: 'unreachable' });
+      request.log.warn({ err }, 'readiness: Temporal is unreachable');
+      return reply.code(503).send({ status: 'unavailable', temporal: 'unreachable', workflow_worker: 'unknown' });
     }
+    let fresh: boolean;
+    try {
+      const { pollers } = await client.withDeadline(deadline(), () =>
+        client.workflowService.describeTaskQueue({
+          namespace: client.options.namespace,
+          taskQueue: { name: WORKFLOW_TASK_QUEUE },
+          taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        }),
+      );
+      const now = Date.now();
+      fresh = pollers.some((p) => {
+        const seen = p.lastAccessTime?.seconds;
+        return seen != null && now - Number(seen) * 1000 < POLLER_FRESH_MS;
+      });
+    } catch (err) {
+      // Temporal answered but would not describe the queue (a missing namespace, say).
+      request.log.warn({ err }, 'readiness: cannot list the pollers of the workflow task queue');
+      return reply.code(503).send({ status: 'unavailable', temporal: 'reachable', workflow_worker: 'unknown' });
+    }
+    if (!fresh) {
+      request.log.warn({ taskQueue: WORKFLOW_TASK_QUEUE }, 'readiness: no workflow worker polls');
+      return reply.code(503).send({ status: 'unavailable', temporal: 'reachable', workflow_worker: 'not polling' });
+    }
+    return { status: 'ready', temporal: 'reachable', workflow_worker: 'polling' };
   });
+
+  app.get('/metrics', { schema: metricsSchema }, async (_request, reply) =>
+    reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
 
   return app;
 }

@@ -155,22 +155,50 @@ export const cancelSchema = {
 } as const;
 
 export const healthSchema = {
-  summary: 'Whether the API can reach Temporal',
+  summary: 'Liveness: the API process is up',
+  description:
+    'Always 200 while the process serves HTTP; checks nothing else, so that an outage of Temporal ' +
+    'never gets the API restarted. Use `/ready` to know whether a calculation can be started.',
   tags: ['operations'],
   security: [],
   response: {
     200: {
-      description: 'Temporal answers.',
+      description: 'The process is up.',
       type: 'object',
-      properties: { status: { type: 'string', example: 'ok' }, temporal: { type: 'string', example: 'reachable' } },
-    },
-    503: {
-      description: 'Temporal does not answer.',
-      type: 'object',
-      properties: {
-        status: { type: 'string', example: 'unavailable' },
-        temporal: { type: 'string', example: 'unreachable' },
-      },
+      properties: { status: { type: 'string', example: 'ok' } },
     },
   },
+} as const;
+
+const readiness = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: ['ready', 'unavailable'] },
+    temporal: { type: 'string', enum: ['reachable', 'unreachable'] },
+    workflow_worker: { type: 'string', enum: ['polling', 'not polling', 'unknown'] },
+  },
+} as const;
+
+export const readySchema = {
+  summary: 'Readiness: Temporal answers and a workflow worker polls',
+  description:
+    'Asks Temporal which workers poll `calculation-task-queue` (DescribeTaskQueue). 200 when it ' +
+    'answers within 2 s and a workflow worker polled in the last minute; otherwise 503, saying ' +
+    'which of the two checks failed.',
+  tags: ['operations'],
+  security: [],
+  response: {
+    200: { description: 'Calculations can start and progress.', ...readiness },
+    503: { description: 'Temporal is unreachable, or no workflow worker polls.', ...readiness },
+  },
+} as const;
+
+export const metricsSchema = {
+  summary: 'Prometheus metrics of the API',
+  description:
+    'Text exposition format: `calc_api_http_requests_total{method,route,status}`, the histogram ' +
+    '`calc_api_http_request_duration_seconds{method,route,status}` and the Node.js process metrics ' +
+    '(`calc_api_process_*`, `calc_api_nodejs_*`). Needs the bearer token when API_TOKEN is set.',
+  tags: ['operations'],
+  produces: ['text/plain'],
 } as const;

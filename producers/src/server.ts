@@ -4,16 +4,47 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
+import pino from 'pino';
 import { buildApp } from './app';
 import { ConfigError, loadApiConfig } from './config';
+import { formatLogLine, logFormat, setUpTracing, TelemetryConfigError, without, type LogFormat } from './telemetry';
+
+/** pino writes JSON; in text mode each record is rewritten as one `time level msg k=v` line. */
+function apiLogger(format: LogFormat, level: string) {
+  const options = {
+    level,
+    base: { service: 'calc-api' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    // "info" rather than pino's 30, like the workers' records.
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+  if (format === 'json') return pino(options);
+  return pino(options, {
+    write(line: string) {
+      const record = JSON.parse(line) as Record<string, unknown>;
+      const { time, level, msg } = record as { time: string; level: string; msg?: string };
+      // pid, hostname and service are the same on every line: the text form leaves them out.
+      const fields = without(record, ['time', 'level', 'msg', 'pid', 'hostname', 'service']);
+      process.stdout.write(`${formatLogLine('text', new Date(time), level, msg ?? '', fields)}\n`);
+    },
+  });
+}
 
 async function main(): Promise<void> {
   const config = loadApiConfig(process.env);
+  const loggerInstance = apiLogger(logFormat(process.env), process.env.LOG_LEVEL || 'info');
+  const tracing = setUpTracing(process.env, 'calc-api');
   const { connectionOptions, namespace } = loadClientConnectConfig();
-  // A lazy connection lets the API start (and report 503 on /health) before Temporal is up.
+  // A lazy connection lets the API start (and report 503 on /ready) before Temporal is up.
   const connection = Connection.lazy(connectionOptions);
-  const client = new Client({ connection, namespace: namespace ?? 'default' });
-  const app = await buildApp({ client, config, logger: { level: process.env.LOG_LEVEL || 'info' } });
+  const client = new Client({
+    connection,
+    namespace: namespace ?? 'default',
+    // Puts the trace context into the workflow's headers: the workflow continues the trace.
+    interceptors: tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : undefined,
+  });
+  const app = await buildApp({ client, config, loggerInstance });
 
   let closing = false;
   const close = (signal: NodeJS.Signals) => {
@@ -28,6 +59,7 @@ async function main(): Promise<void> {
     app
       .close()
       .then(() => connection.close())
+      .then(() => tracing?.shutdown())
       .then(
         () => process.exit(0),
         (err: unknown) => {
@@ -44,6 +76,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? `api: ${err.message}` : err);
+  const setting = err instanceof ConfigError || err instanceof TelemetryConfigError;
+  console.error(setting ? `api: ${err.message}` : err);
   process.exit(1);
 });

@@ -3,12 +3,18 @@
  */
 import { hostname } from 'node:os';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { WORKFLOW_TASK_QUEUE } from '@calc/contracts';
+import { announceReady, logFormat, ReadyFile, setUpTracing, workerRuntimeOptions } from './telemetry';
 
 async function main(): Promise<void> {
   const replica = process.env.WORKER_REPLICA || '1';
   const identity = `CalculateWorkflow-typescript-${replica}@${hostname()}:${process.pid}`;
+  const format = logFormat(process.env);
+  const ready = new ReadyFile(process.env.WORKER_READY_FILE).clearOnStopSignal();
+  Runtime.install(workerRuntimeOptions(process.env, identity));
+  const tracing = setUpTracing(process.env, 'calc-workflow-worker');
   const { connectionOptions, namespace } = loadClientConnectConfig();
   const connection = await NativeConnection.connect(connectionOptions);
   try {
@@ -18,12 +24,17 @@ async function main(): Promise<void> {
       taskQueue: WORKFLOW_TASK_QUEUE,
       identity,
       workflowsPath: require.resolve('./workflows'),
+      // Workflow spans are made in the sandbox and handed out through a sink to this processor.
+      plugins: tracing ? [new OpenTelemetryPlugin(tracing)] : [],
     });
     const running = worker.run();
-    console.log(`worker ready identity=${identity} task_queue=${WORKFLOW_TASK_QUEUE}`);
+    announceReady(format, identity, { task_queue: WORKFLOW_TASK_QUEUE });
+    ready.mark(identity);
     await running;
   } finally {
+    ready.clear();
     await connection.close();
+    await tracing?.shutdown();
   }
 }
 

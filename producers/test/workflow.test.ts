@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Context } from '@temporalio/activity';
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { msToTs } from '@temporalio/common/lib/time';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { STEPS, WORKFLOW_TASK_QUEUE, WORKFLOW_TYPE, type StepName } from '@calc/contracts';
@@ -48,13 +49,22 @@ function testActivity(name: StepName, exponent: bigint): Behaviour {
 }
 
 const releases: (() => void)[] = [];
-/** Makes `activity` hold on `input` until the returned function is called, then answer n^k. */
+/**
+ * Makes `activity` hold on `input` until the returned function is called, then answer n^k.
+ * It heartbeats while it holds, as the real workers do, so that a cancellation reaches it.
+ */
 function hold(activity: StepName, input: string, exponent: bigint): () => void {
   let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
+  let released = false;
+  const gate = new Promise<void>((r) => (release = r)).then(() => (released = true));
   releases.push(release);
   overrides.set(`${activity}:${input}`, async (n) => {
-    await gate;
+    const ctx = Context.current();
+    while (!released) {
+      ctx.heartbeat();
+      // Context.sleep rejects as soon as a cancellation arrives.
+      await Promise.race([gate, ctx.sleep(200)]);
+    }
     return (BigInt(n) ** exponent).toString();
   });
   return release;
@@ -213,8 +223,8 @@ describe('REST API with API_TOKEN set', () => {
   });
   after(async () => guarded?.close());
 
-  it('answers 401 without the token on every route but /health, and serves with it', async () => {
-    for (const url of ['/result/anything', '/docs/', '/openapi.json']) {
+  it('answers 401 without the token on every route but /health and /ready, and serves with it', async () => {
+    for (const url of ['/result/anything', '/docs/', '/openapi.json', '/metrics']) {
       const res = await guarded.inject({ method: 'GET', url });
       assert.equal(res.statusCode, 401, url);
       assert.equal(res.headers['www-authenticate'], 'Bearer');
@@ -227,6 +237,7 @@ describe('REST API with API_TOKEN set', () => {
     });
     assert.equal(wrong.statusCode, 401);
     assert.equal((await guarded.inject({ method: 'GET', url: '/health' })).statusCode, 200);
+    assert.equal((await guarded.inject({ method: 'GET', url: '/ready' })).statusCode, 200);
     const auth = { authorization: 'Bearer s3cret-token' };
     const started = await guarded.inject({ method: 'POST', url: '/?number=2', headers: auth });
     assert.equal(started.statusCode, 202);
@@ -385,10 +396,71 @@ describe('REST API', () => {
     }
   });
 
-  it('reports Temporal reachable on /health', async () => {
+  it('answers liveness on /health, checking nothing outside the process', async () => {
     const res = await app.inject({ method: 'GET', url: '/health' });
     assert.equal(res.statusCode, 200);
-    assert.deepEqual(res.json(), { status: 'ok', temporal: 'reachable' });
+    assert.deepEqual(res.json(), { status: 'ok' });
+  });
+
+  it('reports ready on /ready while Temporal answers and a workflow worker polls', async () => {
+    const res = await app.inject({ method: 'GET', url: '/ready' });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), { status: 'ready', temporal: 'reachable', workflow_worker: 'polling' });
+  });
+
+  it('answers 503 on /ready naming the check that failed', async () => {
+    // A namespace no worker polls in: Temporal answers, no workflow worker is there. A new
+    // namespace takes the server a moment to serve, hence the retries.
+    const namespace = `no-worker-${process.pid}`;
+    await client.workflowService.registerNamespace({
+      namespace,
+      workflowExecutionRetentionPeriod: msToTs('1 day'),
+    });
+    const lonely = await buildApp({
+      client: new Client({ connection: client.connection, namespace }),
+      config: loadApiConfig({}),
+    });
+    try {
+      let body: unknown;
+      for (let tries = 0; tries < 60; tries++) {
+        const res = await lonely.inject({ method: 'GET', url: '/ready' });
+        assert.equal(res.statusCode, 503);
+        body = res.json();
+        if ((body as { workflow_worker: string }).workflow_worker !== 'unknown') break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      assert.deepEqual(body, { status: 'unavailable', temporal: 'reachable', workflow_worker: 'not polling' });
+    } finally {
+      await lonely.close();
+    }
+    // A server that does not answer at all: a closed port.
+    const connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 });
+    const cut = await buildApp({ client: new Client({ connection }), config: loadApiConfig({}) });
+    try {
+      const res = await cut.inject({ method: 'GET', url: '/ready' });
+      assert.equal(res.statusCode, 503);
+      assert.deepEqual(res.json(), { status: 'unavailable', temporal: 'unreachable', workflow_worker: 'unknown' });
+      assert.equal((await cut.inject({ method: 'GET', url: '/health' })).statusCode, 200);
+    } finally {
+      await cut.close();
+      await connection.close();
+    }
+  });
+
+  it('counts requests by method, route pattern and status on /metrics', async () => {
+    await app.inject({ method: 'GET', url: '/result/calculate-0-unknown-for-metrics' });
+    const res = await app.inject({ method: 'GET', url: '/metrics' });
+    assert.equal(res.statusCode, 200);
+    assert.match(String(res.headers['content-type']), /^text\/plain/);
+    assert.match(
+      res.body,
+      /^calc_api_http_requests_total\{method="GET",route="\/result\/:workflow_id",status="404"\} [1-9]/m,
+    );
+    assert.match(
+      res.body,
+      /^calc_api_http_request_duration_seconds_count\{method="GET",route="\/result\/:workflow_id",status="404"\} [1-9]/m,
+    );
+    assert.match(res.body, /^calc_api_process_resident_memory_bytes /m);
   });
 
   it('documents every status code in /openapi.json and serves Swagger UI from local files', async () => {

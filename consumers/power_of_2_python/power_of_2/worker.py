@@ -6,10 +6,11 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor
 from temporalio.envconfig import ClientConfig
 from temporalio.worker import Worker
 
@@ -21,6 +22,17 @@ from .contract import (
     DEFAULT_TEMPORAL_NAMESPACE,
     LANGUAGE,
     TASK_QUEUE,
+)
+from .observability import (
+    ReadyFile,
+    TelemetryError,
+    TelemetrySettings,
+    build_runtime,
+    configure_logging,
+    load_telemetry_settings,
+    ready_record,
+    set_up_tracing,
+    tracing_interceptors,
 )
 
 log = logging.getLogger("power_of_2.worker")
@@ -38,28 +50,38 @@ def ready_line(identity: str) -> str:
     return f"worker ready identity={identity} task_queue={TASK_QUEUE}"
 
 
-def configure_logging() -> None:
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-
-
 def main() -> int:
     """Entry point of `python -m power_of_2`; returns the process exit code."""
     # Settings first: a typo must stop the worker before it touches the network.
     try:
         config = load_config()
-    except ConfigError as err:
+        telemetry = load_telemetry_settings()
+    except (ConfigError, TelemetryError) as err:
         print(f"{ACTIVITY_NAME} worker: configuration error: {err}", file=sys.stderr)
         return 2
-    configure_logging()
-    return asyncio.run(serve(config, build_identity(config.replica)))
+    identity = build_identity(config.replica)
+    configure_logging(telemetry.log_format, identity)
+    ready = ReadyFile(telemetry.ready_file)
+    tracer_provider = set_up_tracing(telemetry)
+    interceptors = tracing_interceptors(tracer_provider)
+    try:
+        return asyncio.run(serve(config, identity, telemetry, ready, interceptors))
+    finally:
+        ready.clear()
+        # __main__ leaves with os._exit, which would drop spans still waiting in a batch.
+        if tracer_provider is not None:
+            tracer_provider.shutdown()
 
 
-async def serve(config: WorkerConfig, identity: str) -> int:
+async def serve(
+    config: WorkerConfig,
+    identity: str,
+    telemetry: TelemetrySettings | None = None,
+    ready: ReadyFile | None = None,
+    interceptors: Sequence[Interceptor] = (),
+) -> int:
     """Connect, poll until SIGTERM/SIGINT, then drain; returns the exit code."""
+    telemetry = telemetry or load_telemetry_settings({})
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -76,7 +98,15 @@ async def serve(config: WorkerConfig, identity: str) -> int:
     target_host = options.pop("target_host", DEFAULT_TEMPORAL_ADDRESS)
     options.setdefault("namespace", DEFAULT_TEMPORAL_NAMESPACE)
     log.info("connecting to %s namespace=%s as %s", target_host, options["namespace"], identity)
-    connecting = asyncio.create_task(Client.connect(target_host, **options, identity=identity))
+    runtime = build_runtime(telemetry)
+    if runtime is not None:
+        options["runtime"] = runtime
+        log.info("Prometheus metrics on http://%s/metrics", telemetry.metrics_address)
+    # With tracing on, the interceptor continues the trace that the workflow put in the
+    # activity's headers (RunActivity:power_of_2 spans).
+    connecting = asyncio.create_task(
+        Client.connect(target_host, **options, identity=identity, interceptors=interceptors)
+    )
     if not await _finished_before_stop(connecting, stop):
         connecting.cancel()
         log.info("stop requested while connecting; exiting")
@@ -103,10 +133,16 @@ async def serve(config: WorkerConfig, identity: str) -> int:
     while not (worker.is_running or running.done() or stop.is_set()):  # noqa: ASYNC110
         await asyncio.sleep(_READY_POLL_SECONDS)
     if worker.is_running:
-        print(ready_line(identity), flush=True)
-        log.info("%s", ready_line(identity))
+        line = ready_line(identity)
+        print(ready_record(telemetry.log_format, line, identity, TASK_QUEUE), flush=True)
+        log.info("%s", line)
+        if ready is not None:
+            ready.mark(identity)
 
     await _finished_before_stop(running, stop)
+    if ready is not None:
+        # No longer taking new tasks: the health check should say so from now on.
+        ready.clear()
     if stop.is_set() and not running.done():
         log.info(
             "stop requested: no new tasks; in-flight activities get %ss to finish",

@@ -63,3 +63,13 @@ def test_identity_names_activity_language_replica_host_and_pid() -> None:
 
 def test_ready_line_shape() -> None:
     assert ready_line("id@h:1") == f"worker ready identity=id@h:1 task_queue={TASK_QUEUE}"
+
+
+@pytest.mark.parametrize(("variable", "value"), [("METRICS_PORT", "http"), ("LOG_FORMAT", "xml")])
+def test_malformed_observability_setting_stops_before_connecting(variable: str, value: str) -> None:
+    result = _run_worker({variable: value})
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert variable in result.stderr
+    assert repr(value) in result.stderr
+    assert "connect" not in result.stderr

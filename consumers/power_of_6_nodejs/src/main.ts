@@ -2,16 +2,29 @@
  * Entry point of the power_of_6 worker: check the settings, connect, poll until SIGTERM/SIGINT.
  */
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { powerOf6, STEP } from './activities';
 import { ConfigError, loadWorkerConfig, workerIdentity } from './config';
+import {
+  announceReady,
+  logFormat,
+  ReadyFile,
+  setUpTracing,
+  TelemetryConfigError,
+  workerRuntimeOptions,
+} from './telemetry';
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig(process.env, STEP.waitVariable);
+  const identity = workerIdentity(STEP.activity, STEP.language, config.replica);
+  const format = logFormat(process.env);
+  const ready = new ReadyFile(process.env.WORKER_READY_FILE).clearOnStopSignal();
+  Runtime.install(workerRuntimeOptions(process.env, identity));
+  const tracing = setUpTracing(process.env, 'power-of-6-typescript');
   const { connectionOptions, namespace } = loadClientConnectConfig();
   const connection = await NativeConnection.connect(connectionOptions);
   try {
-    const identity = workerIdentity(STEP.activity, STEP.language, config.replica);
     const worker = await Worker.create({
       connection,
       namespace: namespace ?? 'default',
@@ -19,17 +32,23 @@ async function main(): Promise<void> {
       identity,
       activities: { [STEP.activity]: powerOf6(config.waitSeconds) },
       shutdownGraceTime: config.shutdownGraceSeconds * 1000,
+      // Continues the trace the workflow put in the activity's headers (RunActivity span).
+      plugins: tracing ? [new OpenTelemetryPlugin(tracing)] : [],
     });
     // Worker.run() polls from its first tick; the Runtime turns SIGINT/SIGTERM into a drain.
     const running = worker.run();
-    console.log(`worker ready identity=${identity} task_queue=${STEP.taskQueue} wait_seconds=${config.waitSeconds}`);
+    announceReady(format, identity, { task_queue: STEP.taskQueue, wait_seconds: config.waitSeconds });
+    ready.mark(identity);
     await running;
   } finally {
+    ready.clear();
     await connection.close();
+    await tracing?.shutdown();
   }
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? `power_of_6 worker: ${err.message}` : err);
+  const setting = err instanceof ConfigError || err instanceof TelemetryConfigError;
+  console.error(setting ? `power_of_6 worker: ${err.message}` : err);
   process.exit(1);
 });

@@ -1,0 +1,267 @@
+/**
+ * Observability shared by the TypeScript processes: the ready file, the Temporal runtime's
+ * Prometheus endpoint, one-line logs and OpenTelemetry tracing. Everything is driven by the
+ * environment and off unless asked for, so tests and `make up` pay nothing by default.
+ *
+ * producers/src/telemetry.ts and consumers/power_of_6_nodejs/src/telemetry.ts are the same file: the
+ * two images are built from separate workspaces that share only @calc/contracts.
+ */
+import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Context } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { ExportResultCode, hrTimeToMicroseconds, type ExportResult } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { Resource } from '@opentelemetry/resources';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+  type Span,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import type { Logger, LogLevel, LogMetadata } from '@temporalio/common';
+import type { RuntimeOptions } from '@temporalio/worker';
+
+type Env = Record<string, string | undefined>;
+
+export class TelemetryConfigError extends Error {
+  override name = 'TelemetryConfigError';
+}
+
+// --- ready file -------------------------------------------------------------------------
+
+/**
+ * The file a container health check tests (WORKER_READY_FILE). It is removed at start so
+ * that one left by a killed predecessor never reports a worker that is not polling yet.
+ */
+export class ReadyFile {
+  constructor(private readonly path: string | undefined) {
+    this.clear();
+  }
+  /**
+   * The Runtime turns SIGINT/SIGTERM into a drain: from then on no new task is taken, so the
+   * health check should stop reporting ready at once, not when the drain ends.
+   */
+  clearOnStopSignal(): this {
+    if (this.path) for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => this.clear());
+    return this;
+  }
+  mark(identity: string): void {
+    if (this.path) writeFileSync(this.path, `${identity}\n`);
+  }
+  clear(): void {
+    if (this.path) rmSync(this.path, { force: true });
+  }
+}
+
+// --- metrics ----------------------------------------------------------------------------
+
+/** `host:port` for the Prometheus endpoint, or undefined when METRICS_PORT is unset or empty. */
+export function metricsBindAddress(env: Env): string | undefined {
+  const raw = env.METRICS_PORT;
+  if (raw === undefined || raw === '') return undefined;
+  const port = /^[0-9]+$/.test(raw) ? Number(raw) : NaN;
+  if (!(port >= 1 && port <= 65535)) {
+    throw new TelemetryConfigError(`METRICS_PORT=${JSON.stringify(raw)} is not a TCP port (1-65535)`);
+  }
+  const host = env.METRICS_HOST || '127.0.0.1';
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+// --- logs -------------------------------------------------------------------------------
+
+export type LogFormat = 'json' | 'text';
+
+export function logFormat(env: Env): LogFormat {
+  const raw = env.LOG_FORMAT || 'text';
+  if (raw !== 'json' && raw !== 'text') {
+    throw new TelemetryConfigError(`LOG_FORMAT=${JSON.stringify(raw)} must be json or text`);
+  }
+  return raw;
+}
+
+/** A copy of `record` without `keys`. */
+export function without(record: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([k]) => !keys.includes(k)));
+}
+
+function plain(value: unknown): unknown {
+  if (value instanceof Error) return { type: value.name, message: value.message };
+  if (typeof value === 'bigint') return value.toString();
+  return value;
+}
+
+/** One log line, JSON or `time level message key=value ...`, never spread over several lines. */
+export function formatLogLine(
+  format: LogFormat,
+  time: Date,
+  level: string,
+  message: string,
+  fields: Record<string, unknown>,
+): string {
+  const entries = Object.entries(fields).filter(([, v]) => v !== undefined);
+  if (format === 'json') {
+    const record: Record<string, unknown> = { time: time.toISOString(), level: level.toLowerCase(), msg: message };
+    for (const [k, v] of entries) record[k] = plain(v);
+    return JSON.stringify(record);
+  }
+  // Objects (a request, a response) become dotted keys: req.method=POST req.url=/...
+  const flat = entries.flatMap(([k, v]): [string, unknown][] => {
+    const value = plain(v);
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return [[k, value]];
+    return Object.entries(value).map(([sub, inner]) => [`${k}.${sub}`, plain(inner)]);
+  });
+  const pairs = flat.map(([k, value]) => {
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    return `${k}=${/[\s"=]/.test(text) ? JSON.stringify(text) : text}`;
+  });
+  return [time.toISOString(), level.toUpperCase().padEnd(5), message.replace(/\n/g, '\\n'), ...pairs].join(' ');
+}
+
+const SEVERITY: Record<LogLevel, number> = { TRACE: 0, DEBUG: 1, INFO: 2, WARN: 3, ERROR: 4 };
+
+/** The Temporal runtime's logger: one line per record on stderr, with the worker identity. */
+class LineLogger implements Logger {
+  private readonly min: number;
+  constructor(
+    private readonly format: LogFormat,
+    private readonly identity: string,
+    level: LogLevel,
+  ) {
+    this.min = SEVERITY[level] ?? SEVERITY.INFO;
+  }
+  log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    if (SEVERITY[level] < this.min) return;
+    // The SDK adds these to its records: next to the identity the component says little, and
+    // an activity's task token is an opaque key nobody reads in a log.
+    const fields = without(meta ?? {}, ['sdkComponent', 'taskToken']);
+    process.stderr.write(
+      `${formatLogLine(this.format, new Date(), level, message, { ...fields, identity: this.identity })}\n`,
+    );
+  }
+  trace(message: string, meta?: LogMetadata): void {
+    this.log('TRACE', message, meta);
+  }
+  debug(message: string, meta?: LogMetadata): void {
+    this.log('DEBUG', message, meta);
+  }
+  info(message: string, meta?: LogMetadata): void {
+    this.log('INFO', message, meta);
+  }
+  warn(message: string, meta?: LogMetadata): void {
+    this.log('WARN', message, meta);
+  }
+  error(message: string, meta?: LogMetadata): void {
+    this.log('ERROR', message, meta);
+  }
+}
+
+/**
+ * Options for `Runtime.install` in a worker process: its logger (LOG_FORMAT, LOG_LEVEL) and,
+ * when METRICS_PORT is set, the SDK's own Prometheus endpoint. Durations are in seconds so
+ * that the histograms read the same as the Go worker's. Only types come from the worker
+ * package here, so the API can import this file without loading the native runtime.
+ */
+export function workerRuntimeOptions(env: Env, identity: string): RuntimeOptions {
+  const bindAddress = metricsBindAddress(env);
+  const level = (env.LOG_LEVEL || 'info').toUpperCase() as LogLevel;
+  return {
+    logger: new LineLogger(logFormat(env), identity, level),
+    telemetryOptions: bindAddress
+      ? { metrics: { prometheus: { bindAddress, useSecondsForDurations: true } } }
+      : undefined,
+  };
+}
+
+/** The line the launcher waits for; in JSON mode the same words are the message of a record. */
+export function announceReady(format: LogFormat, identity: string, fields: Record<string, unknown>): void {
+  const message = `worker ready identity=${identity} ${Object.entries(fields)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(' ')}`;
+  if (format === 'json') {
+    console.log(formatLogLine('json', new Date(), 'info', message, { identity, ...fields }));
+  } else {
+    console.log(message);
+  }
+}
+
+// --- tracing ----------------------------------------------------------------------------
+
+/**
+ * Appends one JSON line per finished span to OTEL_TRACES_FILE. There is no official file
+ * exporter shared by the three SDKs, and the tests need every process's spans in one place.
+ * Each export is a single append, so lines from several processes never interleave.
+ */
+export class JsonLinesSpanExporter implements SpanExporter {
+  constructor(private readonly path: string) {}
+
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    try {
+      const lines = spans.map((s) =>
+        JSON.stringify({
+          traceId: s.spanContext().traceId,
+          spanId: s.spanContext().spanId,
+          parentSpanId: s.parentSpanId ?? '',
+          name: s.name,
+          service: String(s.resource.attributes['service.name'] ?? ''),
+          startTimeUnixMicros: Math.round(hrTimeToMicroseconds(s.startTime)),
+          durationMicros: Math.round(hrTimeToMicroseconds(s.duration)),
+          attributes: s.attributes,
+        }),
+      );
+      appendFileSync(this.path, lines.map((l) => `${l}\n`).join(''));
+      done({ code: ExportResultCode.SUCCESS });
+    } catch (error) {
+      done({ code: ExportResultCode.FAILED, error: error as Error });
+    }
+  }
+
+  async shutdown(): Promise<void> {}
+}
+
+/** Hands every span to each processor; the Temporal plugin takes exactly one processor. */
+class FanOutSpanProcessor implements SpanProcessor {
+  constructor(private readonly processors: SpanProcessor[]) {}
+  onStart(span: Span, parent: Context): void {
+    for (const p of this.processors) p.onStart(span, parent);
+  }
+  onEnd(span: ReadableSpan): void {
+    for (const p of this.processors) p.onEnd(span);
+  }
+  async forceFlush(): Promise<void> {
+    await Promise.all(this.processors.map((p) => p.forceFlush()));
+  }
+  async shutdown(): Promise<void> {
+    await Promise.all(this.processors.map((p) => p.shutdown()));
+  }
+}
+
+export interface Tracing {
+  resource: Resource;
+  spanProcessor: SpanProcessor;
+  /** Exports what is still buffered; call before the process exits. */
+  shutdown: () => Promise<void>;
+}
+
+/**
+ * Registers a global tracer provider when OTEL_EXPORTER_OTLP_ENDPOINT (or its _TRACES_
+ * variant) or OTEL_TRACES_FILE is set; undefined otherwise, and then nothing is traced.
+ */
+export function setUpTracing(env: Env, defaultServiceName: string): Tracing | undefined {
+  const processors: SpanProcessor[] = [];
+  if (env.OTEL_TRACES_FILE) processors.push(new SimpleSpanProcessor(new JsonLinesSpanExporter(env.OTEL_TRACES_FILE)));
+  if (env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) {
+    // The exporter reads the endpoint, headers and timeout from the standard variables.
+    processors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
+  }
+  if (processors.length === 0) return undefined;
+  const resource = new Resource({ 'service.name': env.OTEL_SERVICE_NAME || defaultServiceName });
+  const spanProcessor = new FanOutSpanProcessor(processors);
+  const provider = new BasicTracerProvider({ resource, spanProcessors: [spanProcessor] });
+  // W3C trace context in Temporal headers is what the Python and Go interceptors read too;
+  // the async-hooks context manager carries the active span across awaits.
+  provider.register({ contextManager: new AsyncLocalStorageContextManager() });
+  return { resource, spanProcessor, shutdown: () => provider.shutdown() };
+}

@@ -1,0 +1,123 @@
+/**
+ * The observability helpers of the TypeScript processes (src/telemetry.ts, also used by the
+ * producers as an identical copy).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { context, trace } from '@opentelemetry/api';
+import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { Resource } from '@opentelemetry/resources';
+import {
+  formatLogLine,
+  JsonLinesSpanExporter,
+  logFormat,
+  metricsBindAddress,
+  ReadyFile,
+  TelemetryConfigError,
+  workerRuntimeOptions,
+} from '../src/telemetry';
+
+describe('telemetry settings', () => {
+  it('serves metrics on loopback unless METRICS_HOST says otherwise, and not at all by default', () => {
+    assert.equal(metricsBindAddress({}), undefined);
+    assert.equal(metricsBindAddress({ METRICS_PORT: '' }), undefined);
+    assert.equal(metricsBindAddress({ METRICS_PORT: '9468' }), '127.0.0.1:9468');
+    assert.equal(metricsBindAddress({ METRICS_PORT: '9468', METRICS_HOST: '0.0.0.0' }), '0.0.0.0:9468');
+    assert.equal(metricsBindAddress({ METRICS_PORT: '9468', METRICS_HOST: '::' }), '[::]:9468');
+    for (const bad of ['http', '0', '65536', '9468 ']) {
+      assert.throws(() => metricsBindAddress({ METRICS_PORT: bad }), TelemetryConfigError);
+    }
+  });
+
+  it('takes LOG_FORMAT json or text, text by default', () => {
+    assert.equal(logFormat({}), 'text');
+    assert.equal(logFormat({ LOG_FORMAT: 'json' }), 'json');
+    assert.throws(() => logFormat({ LOG_FORMAT: 'xml' }), /LOG_FORMAT="xml"/);
+  });
+
+  it('asks the Temporal runtime for Prometheus metrics in seconds only when METRICS_PORT is set', () => {
+    assert.equal(workerRuntimeOptions({}, 'w').telemetryOptions, undefined);
+    assert.deepEqual(workerRuntimeOptions({ METRICS_PORT: '9468' }, 'w').telemetryOptions, {
+      metrics: { prometheus: { bindAddress: '127.0.0.1:9468', useSecondsForDurations: true } },
+    });
+  });
+});
+
+describe('log lines', () => {
+  const time = new Date('2026-01-02T03:04:05.678Z');
+  const fields = { workflowId: 'calculate-2-x', identity: 'w@h:1', req: { method: 'POST', url: '/?number=2' } };
+
+  it('JSON: one object a line with every field', () => {
+    const line = formatLogLine('json', time, 'INFO', 'calculation started', fields);
+    assert.deepEqual(JSON.parse(line), {
+      time: '2026-01-02T03:04:05.678Z',
+      level: 'info',
+      msg: 'calculation started',
+      ...fields,
+    });
+  });
+
+  it('text: time, level, message, then key=value on one line', () => {
+    const line = formatLogLine('text', time, 'info', 'two\nlines', { ...fields, note: 'has space' });
+    assert.equal(
+      line,
+      '2026-01-02T03:04:05.678Z INFO  two\\nlines workflowId=calculate-2-x identity=w@h:1 req.method=POST ' +
+        'req.url="/?number=2" note="has space"',
+    );
+  });
+});
+
+describe('files', () => {
+  it('the span file gets one JSON line per span, children naming their parent', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'telemetry-test-'));
+    try {
+      const path = join(dir, 'spans.jsonl');
+      const provider = new BasicTracerProvider({
+        resource: new Resource({ 'service.name': 'svc' }),
+        spanProcessors: [new SimpleSpanProcessor(new JsonLinesSpanExporter(path))],
+      });
+      const tracer = provider.getTracer('test');
+      const outer = tracer.startSpan('outer');
+      const inner = tracer.startSpan('inner', {}, trace.setSpan(context.active(), outer));
+      inner.end();
+      outer.end();
+      await provider.forceFlush();
+      const [first, second] = readFileSync(path, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, string>);
+      assert.equal(first!.name, 'inner');
+      assert.equal(first!.service, 'svc');
+      assert.equal(first!.traceId, second!.traceId);
+      assert.equal(first!.parentSpanId, second!.spanId);
+      assert.equal(second!.parentSpanId, '');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the ready file is removed at start, holds the identity once marked, and goes on clear', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'telemetry-test-'));
+    try {
+      const path = join(dir, 'ready');
+      writeFileSync(path, 'left by a killed worker\n');
+      const ready = new ReadyFile(path);
+      assert.equal(existsSync(path), false);
+      ready.mark('power_of_6-typescript-1@h:1');
+      assert.equal(readFileSync(path, 'utf8'), 'power_of_6-typescript-1@h:1\n');
+      ready.clear();
+      assert.equal(existsSync(path), false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the producers use the very same telemetry module', () => {
+    const here = readFileSync(join(__dirname, '../src/telemetry.ts'), 'utf8');
+    const there = readFileSync(join(__dirname, '../../../producers/src/telemetry.ts'), 'utf8');
+    assert.equal(here, there, 'copy consumers/power_of_6_nodejs/src/telemetry.ts to producers/src/ (or back)');
+  });
+});
