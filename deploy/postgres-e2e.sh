@@ -215,14 +215,16 @@ say "namespace: $(tail -n 1 "$WORK/logs/namespace-first.log" | sed 's/^namespace
 say "staging the image layouts (npm ci, tsc -b, npm prune; uv sync --no-dev; static go build)"
 staged=$SECONDS
 build="$WORK/build/node"
-mkdir -p "$build"/{contracts,producers,consumers/power_of_6_nodejs}
+mkdir -p "$build"/{contracts,telemetry,producers,consumers/power_of_6_nodejs}
 cp package.json package-lock.json tsconfig.base.json tsconfig.json "$build/"
 cp contracts/package.json "$build/contracts/"
+cp telemetry/package.json "$build/telemetry/"
 cp producers/package.json "$build/producers/"
 cp consumers/power_of_6_nodejs/package.json "$build/consumers/power_of_6_nodejs/"
 (cd "$build" && npm ci --no-audit --no-fund --ignore-scripts --prefer-offline) >"$WORK/logs/npm-ci.log" 2>&1 ||
   fail "npm ci"
 cp contracts/index.ts contracts/contract.json contracts/tsconfig.json "$build/contracts/"
+cp telemetry/index.ts telemetry/tsconfig.json "$build/telemetry/"
 cp -r producers/src producers/tsconfig.json "$build/producers/"
 cp -r consumers/power_of_6_nodejs/src consumers/power_of_6_nodejs/tsconfig.json "$build/consumers/power_of_6_nodejs/"
 (
@@ -235,10 +237,11 @@ cp -r consumers/power_of_6_nodejs/src consumers/power_of_6_nodejs/tsconfig.json 
 
 stage_node() { # stage_node IMAGE WORKSPACE OTHER_WORKSPACE_LINK
   local image="$WORK/image/$1"
-  mkdir -p "$image/contracts" "$image/$2"
+  mkdir -p "$image/contracts" "$image/telemetry" "$image/$2"
   cp -a "$build/node_modules" "$build/package.json" "$image/"
   rm -f "$image/node_modules/@calc/$3"
   cp -a "$build/contracts/package.json" "$build/contracts/dist" "$image/contracts/"
+  cp -a "$build/telemetry/package.json" "$build/telemetry/dist" "$image/telemetry/"
   cp -a "$build/$2/package.json" "$build/$2/dist" "$image/$2/"
 }
 stage_node producers producers power-of-6

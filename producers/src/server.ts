@@ -8,7 +8,7 @@ import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors
 import pino from 'pino';
 import { buildApp } from './app';
 import { ConfigError, loadApiConfig } from './config';
-import { formatLogLine, logFormat, setUpTracing, TelemetryConfigError, without, type LogFormat } from './telemetry';
+import { formatLogLine, logFormat, setUpTracing, TelemetryConfigError, without, type LogFormat } from '@calc/telemetry';
 
 /** pino writes JSON; in text mode each record is rewritten as one `time level msg k=v` line. */
 function apiLogger(format: LogFormat, level: string) {

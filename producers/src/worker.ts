@@ -6,7 +6,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { WORKFLOW_TASK_QUEUE } from '@calc/contracts';
-import { announceReady, logFormat, ReadyFile, setUpTracing, workerRuntimeOptions } from './telemetry';
+import { announceReady, logFormat, ReadyFile, setUpTracing, workerRuntimeOptions } from '@calc/telemetry';
 
 async function main(): Promise<void> {
   const replica = process.env.WORKER_REPLICA || '1';

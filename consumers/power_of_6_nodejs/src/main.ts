@@ -13,7 +13,7 @@ import {
   setUpTracing,
   TelemetryConfigError,
   workerRuntimeOptions,
-} from './telemetry';
+} from '@calc/telemetry';
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig(process.env, STEP.waitVariable);

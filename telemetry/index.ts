@@ -3,8 +3,8 @@
  * Prometheus endpoint, one-line logs and OpenTelemetry tracing. Everything is driven by the
  * environment and off unless asked for, so tests and `make up` pay nothing by default.
  *
- * producers/src/telemetry.ts and consumers/power_of_6_nodejs/src/telemetry.ts are the same file: the
- * two images are built from separate workspaces that share only @calc/contracts.
+ * A workspace package of its own, so that the API, the workflow worker and the power_of_6
+ * worker share one copy and each image ships it beside @calc/contracts.
  */
 import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Context } from '@opentelemetry/api';

@@ -1,6 +1,5 @@
 /**
- * The observability helpers of the TypeScript processes (src/telemetry.ts, also used by the
- * producers as an identical copy).
+ * The observability helpers shared by the TypeScript processes (@calc/telemetry).
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +17,7 @@ import {
   ReadyFile,
   TelemetryConfigError,
   workerRuntimeOptions,
-} from '../src/telemetry';
+} from '@calc/telemetry';
 
 describe('telemetry settings', () => {
   it('serves metrics on loopback unless METRICS_HOST says otherwise, and not at all by default', () => {
@@ -113,11 +112,5 @@ describe('files', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
-
-  it('the producers use the very same telemetry module', () => {
-    const here = readFileSync(join(__dirname, '../src/telemetry.ts'), 'utf8');
-    const there = readFileSync(join(__dirname, '../../../producers/src/telemetry.ts'), 'utf8');
-    assert.equal(here, there, 'copy consumers/power_of_6_nodejs/src/telemetry.ts to producers/src/ (or back)');
   });
 });
