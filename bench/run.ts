@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startStack, type RunningStack } from '../tests/stack';
+import { startStack, ZERO_WAITS, type RunningStack } from '../tests/stack';
 import { apiLoad, type ApiLoadResult } from './api-load';
 import { startBaseline, type RunningBaseline } from './baseline';
 import { lineChart } from './chart';
@@ -36,9 +36,7 @@ async function main(): Promise<void> {
   try {
     let t = performance.now();
     stack = await startStack({
-      ACTIVITY_1_WAIT_TIMEOUT: '0',
-      ACTIVITY_2_WAIT_TIMEOUT: '0',
-      ACTIVITY_3_WAIT_TIMEOUT: '0',
+      ...ZERO_WAITS,
     });
     const stackStartSeconds = (performance.now() - t) / 1000;
     const launcher = launcherPid();

@@ -12,16 +12,14 @@ import { STEPS } from '@calc/contracts';
 import { chromium, type Browser } from 'playwright-core';
 import { stepRuns } from './history';
 import { ProbeStep } from './probe-workflow';
-import { startStack, type RunningStack } from './stack';
+import { startStack, ZERO_WAITS, type RunningStack } from './stack';
 
 let stack: RunningStack;
 
 before(async () => {
   // Zero waits keep the suite quick; the waits themselves are covered by each worker's tests.
   stack = await startStack({
-    ACTIVITY_1_WAIT_TIMEOUT: '0',
-    ACTIVITY_2_WAIT_TIMEOUT: '0',
-    ACTIVITY_3_WAIT_TIMEOUT: '0',
+    ...ZERO_WAITS,
   });
 });
 

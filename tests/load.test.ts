@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WORKFLOW_TYPE } from '@calc/contracts';
 import { stepRuns } from './history';
-import { startStack, type RunningStack } from './stack';
+import { startStack, ZERO_WAITS, type RunningStack } from './stack';
 
 const CALCULATIONS = 1000;
 const CONCURRENCY = 50;
@@ -15,9 +15,7 @@ let stack: RunningStack;
 
 before(async () => {
   stack = await startStack({
-    ACTIVITY_1_WAIT_TIMEOUT: '0',
-    ACTIVITY_2_WAIT_TIMEOUT: '0',
-    ACTIVITY_3_WAIT_TIMEOUT: '0',
+    ...ZERO_WAITS,
   });
 });
 

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startStack, type RunningStack } from './stack';
+import { startStack, ZERO_WAITS, type RunningStack } from './stack';
 
 const ROOT = join(__dirname, '..');
 const SERVICES = ['calc-api', 'calc-workflow-worker', 'power-of-2-python', 'power-of-4-go', 'power-of-6-typescript'];
@@ -23,9 +23,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'calc-observability-'));
   tracesFile = join(dir, 'spans.jsonl');
   stack = await startStack({
-    ACTIVITY_1_WAIT_TIMEOUT: '0',
-    ACTIVITY_2_WAIT_TIMEOUT: '0',
-    ACTIVITY_3_WAIT_TIMEOUT: '0',
+    ...ZERO_WAITS,
     // Every process appends its finished spans to this one file.
     OTEL_TRACES_FILE: tracesFile,
   });

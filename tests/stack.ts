@@ -35,6 +35,13 @@ export async function freePort(count = 1): Promise<number> {
 /** How many consecutive metrics ports the launcher hands out from METRICS_BASE_PORT. */
 const WORKER_METRICS_PORTS = 5;
 
+/** Every step's simulated wait at 0: what a test or a benchmark wants unless it studies the waits. */
+export const ZERO_WAITS = {
+  ACTIVITY_1_WAIT_TIMEOUT: '0',
+  ACTIVITY_2_WAIT_TIMEOUT: '0',
+  ACTIVITY_3_WAIT_TIMEOUT: '0',
+} as const;
+
 export interface RunningStack {
   api: string;
   /** First of the workers' five metrics ports (see WORKER_METRICS in stack/services.ts). */

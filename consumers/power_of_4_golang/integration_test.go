@@ -62,7 +62,7 @@ func TestIntegrationWithDevServer(t *testing.T) {
 	}
 	cli := temporalCLI()
 	if _, err := os.Stat(cli); err != nil {
-		t.Skipf("no Temporal CLI at %s (set TEMPORAL_CLI_PATH)", cli)
+		t.Fatalf("no Temporal CLI at %s (make install puts it there, or set TEMPORAL_CLI_PATH)", cli)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -19,7 +19,7 @@ import (
 func TestIdentity(t *testing.T) {
 	host, err := os.Hostname()
 	if err != nil {
-		t.Skip("no hostname:", err)
+		t.Fatal("no hostname:", err)
 	}
 	want := fmt.Sprintf("power_of_4-go-3@%s:%d", host, os.Getpid())
 	if got := Identity("3"); got != want {
