@@ -23,8 +23,11 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import type { Logger, LogLevel, LogMetadata } from '@temporalio/common';
 import type { RuntimeOptions } from '@temporalio/worker';
+import { logFormat, readSettings, type LogFormat } from './settings';
 
 type Env = Record<string, string | undefined>;
+
+export * from './settings';
 
 export class TelemetryConfigError extends Error {
   override name = 'TelemetryConfigError';
@@ -71,16 +74,6 @@ export function metricsBindAddress(env: Env): string | undefined {
 }
 
 // --- logs -------------------------------------------------------------------------------
-
-export type LogFormat = 'json' | 'text';
-
-export function logFormat(env: Env): LogFormat {
-  const raw = env.LOG_FORMAT || 'text';
-  if (raw !== 'json' && raw !== 'text') {
-    throw new TelemetryConfigError(`LOG_FORMAT=${JSON.stringify(raw)} must be json or text`);
-  }
-  return raw;
-}
 
 /** A copy of `record` without `keys`. */
 export function without(record: Record<string, unknown>, keys: string[]): Record<string, unknown> {
@@ -168,7 +161,11 @@ export function workerRuntimeOptions(env: Env, identity: string): RuntimeOptions
   const bindAddress = metricsBindAddress(env);
   const level = (env.LOG_LEVEL || 'info').toUpperCase() as LogLevel;
   return {
-    logger: new LineLogger(logFormat(env), identity, level),
+    logger: new LineLogger(
+      readSettings({ LOG_FORMAT: logFormat({ default: 'text' }) }, env).LOG_FORMAT,
+      identity,
+      level,
+    ),
     telemetryOptions: bindAddress
       ? { metrics: { prometheus: { bindAddress, useSecondsForDurations: true } } }
       : undefined,

@@ -12,7 +12,6 @@ import { Resource } from '@opentelemetry/resources';
 import {
   formatLogLine,
   JsonLinesSpanExporter,
-  logFormat,
   metricsBindAddress,
   ReadyFile,
   TelemetryConfigError,
@@ -29,12 +28,6 @@ describe('telemetry settings', () => {
     for (const bad of ['http', '0', '65536', '9468 ']) {
       assert.throws(() => metricsBindAddress({ METRICS_PORT: bad }), TelemetryConfigError);
     }
-  });
-
-  it('takes LOG_FORMAT json or text, text by default', () => {
-    assert.equal(logFormat({}), 'text');
-    assert.equal(logFormat({ LOG_FORMAT: 'json' }), 'json');
-    assert.throws(() => logFormat({ LOG_FORMAT: 'xml' }), /LOG_FORMAT="xml"/);
   });
 
   it('asks the Temporal runtime for Prometheus metrics in seconds only when METRICS_PORT is set', () => {
