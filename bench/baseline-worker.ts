@@ -18,7 +18,7 @@ async function main(): Promise<void> {
           connection,
           namespace: 'default',
           taskQueue: step.taskQueue,
-          identity: `${step.activity}-baseline@${hostname()}:${process.pid}`,
+          identity: `${step.activity}-typescript-baseline@${hostname()}:${process.pid}`,
           activities: { [step.activity]: powerActivity(step.activity, step.exponent) },
         }),
       ),

@@ -15,7 +15,7 @@ async function main(): Promise<void> {
       connection,
       namespace: 'default',
       taskQueue: BASELINE_WORKFLOW_QUEUE,
-      identity: `BaselineCalculateWorkflow@${hostname()}:${process.pid}`,
+      identity: `BaselineCalculateWorkflow-typescript-baseline@${hostname()}:${process.pid}`,
       workflowsPath: require.resolve('./baseline-workflows'),
     });
     const running = worker.run();

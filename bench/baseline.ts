@@ -3,13 +3,18 @@
  * Temporal server, waits until both poll, and stops them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import type { MeasuredProcess } from './procs';
+
+/** The service name the baseline's processes are reported under. */
+export const BASELINE_SERVICE = 'baseline';
 
 const READY = /worker ready role=/;
 const START_TIMEOUT_MS = 120_000;
 
 export interface RunningBaseline {
-  pids: { name: string; pid: number }[];
+  processes: MeasuredProcess[];
   stop: () => Promise<void>;
 }
 
@@ -64,9 +69,19 @@ export async function startBaseline(temporalAddress: string): Promise<RunningBas
   }
   const [workflow, activities] = children as [ChildProcess, ChildProcess];
   return {
-    pids: [
-      { name: 'baseline workflow worker (TS)', pid: workflow.pid! },
-      { name: 'baseline activity worker (TS)', pid: activities.pid! },
+    processes: [
+      {
+        name: 'baseline-workflow-worker',
+        service: BASELINE_SERVICE,
+        pid: workflow.pid!,
+        identity: `BaselineCalculateWorkflow-typescript-baseline@${hostname()}:${workflow.pid}`,
+      },
+      {
+        name: 'baseline-activities',
+        service: BASELINE_SERVICE,
+        pid: activities.pid!,
+        identity: `power_of_2-typescript-baseline@${hostname()}:${activities.pid}`,
+      },
     ],
     stop: async () => {
       await Promise.all(children.map(stopProcess));

@@ -5,6 +5,7 @@
 import type { ApiLoadResult } from './api-load';
 import type { LatencyResult, ThroughputResult } from './load';
 import type { Machine, Versions } from './machine';
+import { BASELINE_SERVICE } from './baseline';
 import type { ProcessMemory } from './procs';
 import type { VariantKey } from './variants';
 
@@ -100,13 +101,17 @@ export function markdown(results: BenchResults): string {
   };
   const memoryRows = results.memoryAtEnd.map((end) => {
     const before = results.memoryBeforeApiLoad.find((b) => b.pid === end.pid);
-    return [end.role, String(end.pid), n1(before?.peakMiB ?? NaN), n1(end.peakMiB), n1(end.rssMiB)];
+    const name = end.language ? `${end.name} (${end.language})` : end.name;
+    return [name, String(end.pid), n1(before?.peakMiB ?? NaN), n1(end.peakMiB), n1(end.rssMiB)];
   });
-  const sumPeak = (list: ProcessMemory[], pred: (p: ProcessMemory) => boolean) =>
-    list.filter(pred).reduce((a, p) => a + (Number.isFinite(p.peakMiB) ? p.peakMiB : 0), 0);
   // Workers against workers: the Temporal server and the API serve both variants alike.
-  const isBaseline = (p: ProcessMemory) => p.role.startsWith('baseline');
-  const isPolyglotWorker = (p: ProcessMemory) => /^(workflow worker|power_of_)/.test(p.role);
+  const workerPeaks = (baseline: boolean) => {
+    const workers = results.memoryBeforeApiLoad.filter(
+      (p) => p.language !== undefined && (p.service === BASELINE_SERVICE) === baseline,
+    );
+    const sum = workers.reduce((a, p) => a + (Number.isFinite(p.peakMiB) ? p.peakMiB : 0), 0);
+    return `${workers.length} processes, ${n1(sum)} MiB`;
+  };
   const errors =
     results.latency.reduce((a, l) => a + l.errors, 0) +
     results.throughput.reduce((a, t) => a + t.errors, 0) +
@@ -190,9 +195,8 @@ export function markdown(results: BenchResults): string {
     '',
     table(['process', 'pid', 'peak before API load', 'peak at end', 'RSS at end'], memoryRows),
     '',
-    `Sum of worker peaks before API load: polyglot workers (5 processes) ${n1(
-      sumPeak(results.memoryBeforeApiLoad, isPolyglotWorker),
-    )} MiB, baseline workers (2 processes) ${n1(sumPeak(results.memoryBeforeApiLoad, isBaseline))} MiB.`,
+    `Sum of worker peaks before API load: polyglot workers (${workerPeaks(false)}), ` +
+      `baseline workers (${workerPeaks(true)}).`,
     '',
   ].join('\n');
 }

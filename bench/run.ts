@@ -14,7 +14,7 @@ import { lineChart } from './chart';
 import { loadBenchConfig } from './config';
 import { rotated, sequentialLatency, throughputWindow, type ThroughputResult } from './load';
 import { machine, versions } from './machine';
-import { launcherPid, stackMemory } from './procs';
+import { stackMemory } from './procs';
 import { markdown, type BenchResults } from './report';
 import { variants, type VariantKey } from './variants';
 
@@ -39,8 +39,6 @@ async function main(): Promise<void> {
       ...ZERO_WAITS,
     });
     const stackStartSeconds = (performance.now() - t) / 1000;
-    const launcher = launcherPid();
-    if (launcher === undefined) throw new Error('cannot find the launcher process (stack/up.ts) in /proc');
     log(`stack ready in ${stackStartSeconds.toFixed(1)} s (api ${stack.api}, temporal ${stack.temporalAddress})`);
 
     t = performance.now();
@@ -71,7 +69,7 @@ async function main(): Promise<void> {
       }
     }
 
-    const memoryBeforeApiLoad = stackMemory(launcher, baseline.pids);
+    const memoryBeforeApiLoad = stackMemory(stack, baseline.processes);
 
     const api: ApiLoadResult[] = [];
     if (!config.skipApiLoad) {
@@ -88,7 +86,7 @@ async function main(): Promise<void> {
       );
       for (const a of api) log(`  ${a.endpoint}: ${a.requestsPerSecond.toFixed(0)} req/s, errors ${a.errors}`);
     }
-    const memoryAtEnd = stackMemory(launcher, baseline.pids);
+    const memoryAtEnd = stackMemory(stack, baseline.processes);
 
     const results: BenchResults = {
       date: new Date().toISOString(),
