@@ -23,9 +23,7 @@ async function main(): Promise<void> {
         }),
       ),
     );
-    const running = Promise.all(workers.map((w) => w.run()));
-    console.log(`worker ready role=baseline-activities queues=${BASELINE_STEPS.map((s) => s.taskQueue).join(',')}`);
-    await running;
+    await Promise.all(workers.map((w) => w.run()));
   } finally {
     await connection.close();
   }

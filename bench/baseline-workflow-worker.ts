@@ -18,9 +18,7 @@ async function main(): Promise<void> {
       identity: `BaselineCalculateWorkflow-typescript-baseline@${hostname()}:${process.pid}`,
       workflowsPath: require.resolve('./baseline-workflows'),
     });
-    const running = worker.run();
-    console.log(`worker ready role=baseline-workflow queue=${BASELINE_WORKFLOW_QUEUE}`);
-    await running;
+    await worker.run();
   } finally {
     await connection.close();
   }

@@ -1,52 +1,86 @@
 /**
  * Starts the baseline's two processes (workflow worker, activity worker) against the stack's
- * Temporal server, waits until both poll, and stops them.
+ * Temporal server, waits until the server sees each of them poll every queue it serves, and
+ * stops them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { BASELINE_STEPS, BASELINE_WORKFLOW_QUEUE } from './baseline-queues';
 import type { MeasuredProcess } from './procs';
 
 /** The service name the baseline's processes are reported under. */
 export const BASELINE_SERVICE = 'baseline';
 
-const READY = /worker ready role=/;
 const START_TIMEOUT_MS = 120_000;
+const { TASK_QUEUE_TYPE_WORKFLOW: WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY: ACTIVITY } = temporal.api.enums.v1.TaskQueueType;
 
 export interface RunningBaseline {
   processes: MeasuredProcess[];
   stop: () => Promise<void>;
 }
 
-function startProcess(name: string, script: string, temporalAddress: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, script)], {
+interface Spec {
+  name: string;
+  script: string;
+  queues: { name: string; type: temporal.api.enums.v1.TaskQueueType }[];
+}
+
+const SPECS: Spec[] = [
+  {
+    name: 'baseline-workflow-worker',
+    script: 'baseline-workflow-worker.ts',
+    queues: [{ name: BASELINE_WORKFLOW_QUEUE, type: WORKFLOW }],
+  },
+  {
+    name: 'baseline-activities',
+    script: 'baseline-worker.ts',
+    queues: BASELINE_STEPS.map((s) => ({ name: s.taskQueue, type: ACTIVITY })),
+  },
+];
+
+/** The identity of the process's poller on `queue`, once the server has seen one. */
+async function pollerOf(client: Client, pid: number, queue: Spec['queues'][number]): Promise<string | undefined> {
+  const { pollers } = await client.workflowService.describeTaskQueue({
+    namespace: client.options.namespace,
+    taskQueue: { name: queue.name },
+    taskQueueType: queue.type,
+  });
+  // Identities end in `@host:pid`, and the stack's server is on this host.
+  return pollers.find((p) => p.identity?.endsWith(`:${pid}`))?.identity ?? undefined;
+}
+
+async function start(
+  temporalAddress: string,
+  client: Client,
+  spec: Spec,
+  children: ChildProcess[],
+): Promise<MeasuredProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, spec.script)], {
     cwd: join(__dirname, '..'),
     env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: 'default' },
+    // Its log shows only when it fails to start.
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  // Only a short tail is kept: the log lines are read, like the stack's, but never stored whole.
+  children.push(child);
   let tail = '';
-  let ready = false;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGTERM');
-      reject(new Error(`${name} was not ready within ${START_TIMEOUT_MS / 1000} s:\n${tail}`));
-    }, START_TIMEOUT_MS);
-    const onData = (d: Buffer) => {
-      tail = (tail + d.toString()).slice(-4000);
-      if (!ready && READY.test(tail)) {
-        ready = true;
-        clearTimeout(timer);
-        resolve(child);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      if (!ready) reject(new Error(`${name} exited (code ${String(code)}) before it was ready:\n${tail}`));
-    });
-  });
+  const keep = (d: Buffer) => (tail = (tail + d.toString()).slice(-4000));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${spec.name} exited (${child.exitCode ?? child.signalCode}) before polling:\n${tail}`);
+    }
+    const identities = await Promise.all(spec.queues.map((q) => pollerOf(client, child.pid!, q)));
+    if (identities.every((id) => id !== undefined)) {
+      return { name: spec.name, service: BASELINE_SERVICE, pid: child.pid!, identity: identities[0] };
+    }
+    if (Date.now() > deadline)
+      throw new Error(`${spec.name} did not poll within ${START_TIMEOUT_MS / 1000} s:\n${tail}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 async function stopProcess(child: ChildProcess): Promise<void> {
@@ -56,35 +90,15 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-export async function startBaseline(temporalAddress: string): Promise<RunningBaseline> {
-  const started = await Promise.allSettled([
-    startProcess('baseline-workflow', 'baseline-workflow-worker.ts', temporalAddress),
-    startProcess('baseline-activities', 'baseline-worker.ts', temporalAddress),
-  ]);
-  const children = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+/** Starts the baseline on the stack's Temporal server; `client` is connected to it. */
+export async function startBaseline(temporalAddress: string, client: Client): Promise<RunningBaseline> {
+  const children: ChildProcess[] = [];
+  const stop = () => Promise.all(children.map(stopProcess)).then(() => undefined);
+  const started = await Promise.allSettled(SPECS.map((spec) => start(temporalAddress, client, spec, children)));
   const failed = started.find((s) => s.status === 'rejected');
   if (failed) {
-    await Promise.all(children.map(stopProcess));
+    await stop();
     throw failed.reason;
   }
-  const [workflow, activities] = children as [ChildProcess, ChildProcess];
-  return {
-    processes: [
-      {
-        name: 'baseline-workflow-worker',
-        service: BASELINE_SERVICE,
-        pid: workflow.pid!,
-        identity: `BaselineCalculateWorkflow-typescript-baseline@${hostname()}:${workflow.pid}`,
-      },
-      {
-        name: 'baseline-activities',
-        service: BASELINE_SERVICE,
-        pid: activities.pid!,
-        identity: `power_of_2-typescript-baseline@${hostname()}:${activities.pid}`,
-      },
-    ],
-    stop: async () => {
-      await Promise.all(children.map(stopProcess));
-    },
-  };
+  return { processes: started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : [])), stop };
 }

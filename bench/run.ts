@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     log(`stack ready in ${stackStartSeconds.toFixed(1)} s (api ${stack.api}, temporal ${stack.temporalAddress})`);
 
     t = performance.now();
-    baseline = await startBaseline(stack.temporalAddress);
+    baseline = await startBaseline(stack.temporalAddress, stack.client);
     const baselineStartSeconds = (performance.now() - t) / 1000;
     log(`baseline ready in ${baselineStartSeconds.toFixed(1)} s`);
 
