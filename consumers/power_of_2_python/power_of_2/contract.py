@@ -16,14 +16,32 @@ PAYLOAD_MAX_DIGITS: Final = 100_000
 INVALID_NUMBER_ERROR_TYPE: Final = "InvalidNumber"
 
 WAIT_VARIABLE: Final = "ACTIVITY_1_WAIT_TIMEOUT"
-WAIT_PATTERN: Final = r"^[0-9]+(\.[0-9]+)?$"
 DEFAULT_WAIT_SECONDS: Final = 1.0
 HEARTBEAT_INTERVAL_SECONDS: Final = 1.0
 
+# The settings section: every language refuses the same values with the same message.
+SETTINGS_EXIT_CODE: Final = 2
+SETTINGS_MESSAGE: Final = "invalid setting {name}={value}: expected {rule}"
+SECONDS_PATTERN: Final = r"^[0-9]+(\.[0-9]+)?$"
+SECONDS_RULE: Final = "a non-negative decimal number of seconds, such as 0, 1 or 2.5"
 REPLICA_VARIABLE: Final = "WORKER_REPLICA"
 DEFAULT_REPLICA: Final = "1"
+REPLICA_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+REPLICA_RULE: Final = "a replica name of letters, digits, '.', '_' or '-', such as 1 or 2"
+PORT_RULE: Final = "a TCP port from 1 to 65535"
+LOG_FORMAT_VARIABLE: Final = "LOG_FORMAT"
+DEFAULT_LOG_FORMAT: Final = "text"
+LOG_FORMATS: Final = ("text", "json")
+LOG_FORMAT_RULE: Final = "json or text"
 SHUTDOWN_GRACE_VARIABLE: Final = "WORKER_SHUTDOWN_GRACE_SECONDS"
 DEFAULT_SHUTDOWN_GRACE_SECONDS: Final = 10.0
+
+# The probe section.
+HEALTH_PORT_VARIABLE: Final = "HEALTH_PORT"
+HEALTH_HOST_VARIABLE: Final = "HEALTH_HOST"
+DEFAULT_HEALTH_HOST: Final = "127.0.0.1"
+LIVENESS_PATH: Final = "/healthz"
+READINESS_PATH: Final = "/readyz"
 
 # Used only when the SDK's environment configuration names no server.
 DEFAULT_TEMPORAL_ADDRESS: Final = "localhost:7233"

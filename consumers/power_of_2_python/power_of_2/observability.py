@@ -10,10 +10,9 @@ import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
@@ -28,49 +27,9 @@ from temporalio import activity
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
+from .settings import LogFormat
+
 DEFAULT_SERVICE_NAME = "power-of-2-python"
-
-LogFormat = Literal["json", "text"]
-
-
-class TelemetryError(ValueError):
-    """An observability setting is malformed; the message names the variable."""
-
-
-@dataclass(frozen=True)
-class TelemetrySettings:
-    log_format: LogFormat
-    # host:port of the Prometheus endpoint, None when METRICS_PORT is unset or empty.
-    metrics_address: str | None
-    ready_file: Path | None
-    traces_file: Path | None
-    otlp: bool
-    service_name: str
-
-
-def load_telemetry_settings(env: Mapping[str, str] | None = None) -> TelemetrySettings:
-    source = os.environ if env is None else env
-    log_format = source.get("LOG_FORMAT") or "text"
-    if log_format not in ("json", "text"):
-        raise TelemetryError(f"LOG_FORMAT={log_format!r} must be json or text")
-    metrics_address = None
-    port = source.get("METRICS_PORT") or ""
-    if port:
-        if not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
-            raise TelemetryError(f"METRICS_PORT={port!r} is not a TCP port (1-65535)")
-        host = source.get("METRICS_HOST") or "127.0.0.1"
-        metrics_address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    return TelemetrySettings(
-        log_format="json" if log_format == "json" else "text",
-        metrics_address=metrics_address,
-        ready_file=Path(source["WORKER_READY_FILE"]) if source.get("WORKER_READY_FILE") else None,
-        traces_file=Path(source["OTEL_TRACES_FILE"]) if source.get("OTEL_TRACES_FILE") else None,
-        otlp=bool(
-            source.get("OTEL_EXPORTER_OTLP_ENDPOINT")
-            or source.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-        ),
-        service_name=source.get("OTEL_SERVICE_NAME") or DEFAULT_SERVICE_NAME,
-    )
 
 
 # --- logs ---------------------------------------------------------------------------------
@@ -142,15 +101,15 @@ def ready_record(log_format: LogFormat, line: str, identity: str, task_queue: st
 # --- metrics ------------------------------------------------------------------------------
 
 
-def build_runtime(settings: TelemetrySettings) -> Runtime | None:
+def build_runtime(metrics_address: str | None) -> Runtime | None:
     """A Temporal runtime serving the SDK's own metrics on METRICS_PORT, or None.
 
     Durations are in seconds and counters keep their plain names (temporal_ prefix), the same
     as the TypeScript and Go workers report them.
     """
-    if settings.metrics_address is None:
+    if metrics_address is None:
         return None
-    prometheus = PrometheusConfig(bind_address=settings.metrics_address, durations_as_seconds=True)
+    prometheus = PrometheusConfig(bind_address=metrics_address, durations_as_seconds=True)
     return Runtime(telemetry=TelemetryConfig(metrics=prometheus))
 
 
@@ -201,20 +160,23 @@ class JsonLinesSpanExporter(SpanExporter):
         pass
 
 
-def set_up_tracing(settings: TelemetrySettings) -> TracerProvider | None:
+def set_up_tracing() -> TracerProvider | None:
     """Installs a global tracer provider when a trace destination is configured.
 
     The caller adds TracingInterceptor to the client: it continues the trace whose context the
     workflow put in the activity's headers (W3C trace context, as the other SDKs write it).
     """
-    if settings.traces_file is None and not settings.otlp:
+    traces_file = os.environ.get("OTEL_TRACES_FILE")
+    otlp = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get(
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+    )
+    if not traces_file and not otlp:
         return None
-    provider = TracerProvider(resource=Resource.create({"service.name": settings.service_name}))
-    if settings.traces_file is not None:
-        provider.add_span_processor(
-            SimpleSpanProcessor(JsonLinesSpanExporter(settings.traces_file))
-        )
-    if settings.otlp:
+    service_name = os.environ.get("OTEL_SERVICE_NAME") or DEFAULT_SERVICE_NAME
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    if traces_file:
+        provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(Path(traces_file))))
+    if otlp:
         # Imported here: the exporter pulls in an HTTP stack that is otherwise never needed.
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 

@@ -8,6 +8,7 @@ import socket
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, Interceptor
@@ -15,25 +16,23 @@ from temporalio.envconfig import ClientConfig
 from temporalio.worker import Worker
 
 from .activities import PowerOf2Activities
-from .config import ConfigError, WorkerConfig, load_config
 from .contract import (
     ACTIVITY_NAME,
     DEFAULT_TEMPORAL_ADDRESS,
     DEFAULT_TEMPORAL_NAMESPACE,
     LANGUAGE,
+    SETTINGS_EXIT_CODE,
     TASK_QUEUE,
 )
 from .observability import (
     ReadyFile,
-    TelemetryError,
-    TelemetrySettings,
     build_runtime,
     configure_logging,
-    load_telemetry_settings,
     ready_record,
     set_up_tracing,
     tracing_interceptors,
 )
+from .settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("power_of_2.worker")
 
@@ -54,18 +53,18 @@ def main() -> int:
     """Entry point of `python -m power_of_2`; returns the process exit code."""
     # Settings first: a typo must stop the worker before it touches the network.
     try:
-        config = load_config()
-        telemetry = load_telemetry_settings()
-    except (ConfigError, TelemetryError) as err:
-        print(f"{ACTIVITY_NAME} worker: configuration error: {err}", file=sys.stderr)
-        return 2
-    identity = build_identity(config.replica)
-    configure_logging(telemetry.log_format, identity)
-    ready = ReadyFile(telemetry.ready_file)
-    tracer_provider = set_up_tracing(telemetry)
+        settings = load_settings()
+    except SettingsError as err:
+        print(f"{ACTIVITY_NAME} worker: {err}", file=sys.stderr)
+        return SETTINGS_EXIT_CODE
+    identity = build_identity(settings.replica)
+    configure_logging(settings.log_format, identity)
+    ready_file = os.environ.get("WORKER_READY_FILE")
+    ready = ReadyFile(Path(ready_file) if ready_file else None)
+    tracer_provider = set_up_tracing()
     interceptors = tracing_interceptors(tracer_provider)
     try:
-        return asyncio.run(serve(config, identity, telemetry, ready, interceptors))
+        return asyncio.run(serve(settings, identity, ready, interceptors))
     finally:
         ready.clear()
         # __main__ leaves with os._exit, which would drop spans still waiting in a batch.
@@ -74,14 +73,12 @@ def main() -> int:
 
 
 async def serve(
-    config: WorkerConfig,
+    settings: Settings,
     identity: str,
-    telemetry: TelemetrySettings | None = None,
     ready: ReadyFile | None = None,
     interceptors: Sequence[Interceptor] = (),
 ) -> int:
     """Connect, poll until SIGTERM/SIGINT, then drain; returns the exit code."""
-    telemetry = telemetry or load_telemetry_settings({})
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -98,10 +95,10 @@ async def serve(
     target_host = options.pop("target_host", DEFAULT_TEMPORAL_ADDRESS)
     options.setdefault("namespace", DEFAULT_TEMPORAL_NAMESPACE)
     log.info("connecting to %s namespace=%s as %s", target_host, options["namespace"], identity)
-    runtime = build_runtime(telemetry)
+    runtime = build_runtime(settings.metrics_address)
     if runtime is not None:
         options["runtime"] = runtime
-        log.info("Prometheus metrics on http://%s/metrics", telemetry.metrics_address)
+        log.info("Prometheus metrics on http://%s/metrics", settings.metrics_address)
     # With tracing on, the interceptor continues the trace that the workflow put in the
     # activity's headers (RunActivity:power_of_2 spans).
     connecting = asyncio.create_task(
@@ -117,13 +114,13 @@ async def serve(
         log.error("cannot connect to Temporal at %s: %s", target_host, err)
         return 1
 
-    activities = PowerOf2Activities(identity=identity, wait_seconds=config.wait_seconds)
+    activities = PowerOf2Activities(identity=identity, wait_seconds=settings.wait_seconds)
     worker = Worker(
         client,
         task_queue=TASK_QUEUE,
         activities=[activities.power_of_2],
         identity=identity,
-        graceful_shutdown_timeout=timedelta(seconds=config.shutdown_grace_seconds),
+        graceful_shutdown_timeout=timedelta(seconds=settings.shutdown_grace_seconds),
     )
     running = asyncio.create_task(worker.run())
 
@@ -134,7 +131,7 @@ async def serve(
         await asyncio.sleep(_READY_POLL_SECONDS)
     if worker.is_running:
         line = ready_line(identity)
-        print(ready_record(telemetry.log_format, line, identity, TASK_QUEUE), flush=True)
+        print(ready_record(settings.log_format, line, identity, TASK_QUEUE), flush=True)
         log.info("%s", line)
         if ready is not None:
             ready.mark(identity)
@@ -146,7 +143,7 @@ async def serve(
     if stop.is_set() and not running.done():
         log.info(
             "stop requested: no new tasks; in-flight activities get %ss to finish",
-            config.shutdown_grace_seconds,
+            settings.shutdown_grace_seconds,
         )
         await worker.shutdown()
     try:

@@ -32,12 +32,45 @@ def test_timings_match_contract() -> None:
     assert CONTRACT["heartbeatIntervalSeconds"] == contract.HEARTBEAT_INTERVAL_SECONDS
 
 
-def test_worker_settings_match_contract_readme() -> None:
+def test_settings_match_contract() -> None:
+    settings = CONTRACT["settings"]
+    assert settings["exitCode"] == contract.SETTINGS_EXIT_CODE
+    assert settings["message"] == contract.SETTINGS_MESSAGE
+    assert settings["seconds"] == {
+        "pattern": contract.SECONDS_PATTERN,
+        "rule": contract.SECONDS_RULE,
+    }
+    assert settings["replica"] == {
+        "variable": contract.REPLICA_VARIABLE,
+        "default": contract.DEFAULT_REPLICA,
+        "pattern": contract.REPLICA_PATTERN,
+        "rule": contract.REPLICA_RULE,
+    }
+    assert settings["port"] == {"rule": contract.PORT_RULE}
+    assert settings["logFormat"] == {
+        "variable": contract.LOG_FORMAT_VARIABLE,
+        "default": contract.DEFAULT_LOG_FORMAT,
+        "values": list(contract.LOG_FORMATS),
+        "rule": contract.LOG_FORMAT_RULE,
+    }
+    assert settings["shutdownGrace"] == {
+        "variable": contract.SHUTDOWN_GRACE_VARIABLE,
+        "default": contract.DEFAULT_SHUTDOWN_GRACE_SECONDS,
+    }
+
+
+def test_probe_matches_contract() -> None:
+    assert CONTRACT["probe"] == {
+        "portVariable": contract.HEALTH_PORT_VARIABLE,
+        "hostVariable": contract.HEALTH_HOST_VARIABLE,
+        "defaultHost": contract.DEFAULT_HEALTH_HOST,
+        "livenessPath": contract.LIVENESS_PATH,
+        "readinessPath": contract.READINESS_PATH,
+    }
+
+
+def test_connection_defaults_match_contract_readme() -> None:
     # These live only in the prose of contracts/README.md, so check they are still named there.
     readme = (CONTRACTS_DIR / "README.md").read_text(encoding="utf-8")
-    assert f"`{contract.WAIT_PATTERN}`" in readme
-    assert f"`{contract.REPLICA_VARIABLE}` (default `{contract.DEFAULT_REPLICA}`)" in readme
-    grace = int(contract.DEFAULT_SHUTDOWN_GRACE_SECONDS)
-    assert f"`{contract.SHUTDOWN_GRACE_VARIABLE}` (default {grace})" in readme
     assert f"`{contract.DEFAULT_TEMPORAL_ADDRESS}`" in readme
     assert f"namespace `{contract.DEFAULT_TEMPORAL_NAMESPACE}`" in readme

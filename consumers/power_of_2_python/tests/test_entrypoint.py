@@ -1,5 +1,6 @@
 """`python -m power_of_2` as a process: start-up checks, identity and ready line."""
 
+import json
 import os
 import re
 import socket
@@ -8,9 +9,20 @@ import sys
 
 import pytest
 
-from power_of_2.contract import REPLICA_VARIABLE, TASK_QUEUE, WAIT_VARIABLE
+from power_of_2.contract import (
+    HEALTH_PORT_VARIABLE,
+    LOG_FORMAT_RULE,
+    PORT_RULE,
+    REPLICA_RULE,
+    REPLICA_VARIABLE,
+    SECONDS_RULE,
+    SETTINGS_EXIT_CODE,
+    SHUTDOWN_GRACE_VARIABLE,
+    TASK_QUEUE,
+    WAIT_VARIABLE,
+)
 from power_of_2.worker import build_identity, ready_line
-from tests.contract_files import PROJECT_DIR, VECTORS
+from tests.contract_files import PROJECT_DIR
 
 # Nothing listens here: if the worker tried to connect it would fail with a different message.
 _UNREACHABLE = "127.0.0.1:1"
@@ -29,23 +41,25 @@ def _run_worker(extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("value", VECTORS["waitTimeouts"]["invalid"])
-def test_malformed_wait_stops_before_connecting(value: str) -> None:
-    result = _run_worker({WAIT_VARIABLE: value})
-    assert result.returncode != 0
+@pytest.mark.parametrize(
+    ("variable", "value", "rule"),
+    [
+        # One per rule: tests/test_settings.py runs every shared vector in process.
+        (WAIT_VARIABLE, "1e3", SECONDS_RULE),
+        (REPLICA_VARIABLE, "two words", REPLICA_RULE),
+        (SHUTDOWN_GRACE_VARIABLE, "1e3", SECONDS_RULE),
+        ("METRICS_PORT", "http", PORT_RULE),
+        (HEALTH_PORT_VARIABLE, "70000", PORT_RULE),
+        ("LOG_FORMAT", "xml", LOG_FORMAT_RULE),
+    ],
+)
+def test_malformed_setting_stops_before_connecting(variable: str, value: str, rule: str) -> None:
+    result = _run_worker({variable: value})
+    assert result.returncode == SETTINGS_EXIT_CODE == 2
     assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert WAIT_VARIABLE in lines[0]
-    assert repr(value) in lines[0]
-    assert "connect" not in result.stderr
-
-
-def test_malformed_replica_stops_before_connecting() -> None:
-    result = _run_worker({REPLICA_VARIABLE: "two words"})
-    assert result.returncode != 0
-    assert REPLICA_VARIABLE in result.stderr
-    assert "connect" not in result.stderr
+    assert result.stderr == (
+        f"power_of_2 worker: invalid setting {variable}={json.dumps(value)}: expected {rule}\n"
+    )
 
 
 def test_unreachable_server_exits_non_zero() -> None:
@@ -63,13 +77,3 @@ def test_identity_names_activity_language_replica_host_and_pid() -> None:
 
 def test_ready_line_shape() -> None:
     assert ready_line("id@h:1") == f"worker ready identity=id@h:1 task_queue={TASK_QUEUE}"
-
-
-@pytest.mark.parametrize(("variable", "value"), [("METRICS_PORT", "http"), ("LOG_FORMAT", "xml")])
-def test_malformed_observability_setting_stops_before_connecting(variable: str, value: str) -> None:
-    result = _run_worker({variable: value})
-    assert result.returncode != 0
-    assert result.stdout == ""
-    assert variable in result.stderr
-    assert repr(value) in result.stderr
-    assert "connect" not in result.stderr

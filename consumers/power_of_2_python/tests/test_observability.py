@@ -1,10 +1,9 @@
-"""Observability settings, the JSON log format, the span file and the ready file."""
+"""The JSON log format, the span file and the ready file."""
 
 import json
 import logging
 from pathlib import Path
 
-import pytest
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -13,51 +12,8 @@ from power_of_2.observability import (
     JsonFormatter,
     JsonLinesSpanExporter,
     ReadyFile,
-    TelemetryError,
-    load_telemetry_settings,
     ready_record,
 )
-
-
-def test_everything_is_off_by_default() -> None:
-    settings = load_telemetry_settings({})
-    assert settings.log_format == "text"
-    assert settings.metrics_address is None
-    assert settings.ready_file is None
-    assert settings.traces_file is None
-    assert not settings.otlp
-    assert settings.service_name == "power-of-2-python"
-
-
-def test_metrics_bind_loopback_unless_told_otherwise() -> None:
-    assert load_telemetry_settings({"METRICS_PORT": "9465"}).metrics_address == "127.0.0.1:9465"
-    wide = load_telemetry_settings({"METRICS_PORT": "9465", "METRICS_HOST": "0.0.0.0"})
-    assert wide.metrics_address == "0.0.0.0:9465"
-    assert load_telemetry_settings({"METRICS_PORT": "1", "METRICS_HOST": "::"}).metrics_address == (
-        "[::]:1"
-    )
-
-
-@pytest.mark.parametrize(
-    ("variable", "value"),
-    [
-        ("METRICS_PORT", "http"),
-        ("METRICS_PORT", "0"),
-        ("METRICS_PORT", "70000"),
-        ("LOG_FORMAT", "xml"),
-    ],
-)
-def test_malformed_settings_name_the_variable(variable: str, value: str) -> None:
-    with pytest.raises(TelemetryError, match=variable):
-        load_telemetry_settings({variable: value})
-
-
-def test_otlp_and_service_name_come_from_the_standard_variables() -> None:
-    settings = load_telemetry_settings(
-        {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318", "OTEL_SERVICE_NAME": "p2"}
-    )
-    assert settings.otlp
-    assert settings.service_name == "p2"
 
 
 def test_json_log_line_carries_identity_and_activity_fields() -> None:
