@@ -1,76 +1,109 @@
 package main
 
 import (
-	"fmt"
 	"math"
-	"os"
+	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/caarlos0/env/v11"
 )
+
+// Settings is everything the worker reads from its environment. Empty counts as unset; the
+// tags must agree with contract.go, which contract_test.go checks.
+type Settings struct {
+	// Wait is how long each activity waits before computing; zero means no wait.
+	Wait time.Duration `env:"ACTIVITY_2_WAIT_TIMEOUT" envDefault:"1"`
+	// Replica distinguishes several copies of this worker in their identities.
+	Replica replica `env:"WORKER_REPLICA" envDefault:"1"`
+	// ShutdownGrace is how long activities in flight may run on after a stop signal.
+	ShutdownGrace time.Duration `env:"WORKER_SHUTDOWN_GRACE_SECONDS" envDefault:"10"`
+	LogFormat     logFormat     `env:"LOG_FORMAT" envDefault:"text"`
+	// MetricsPort and HealthPort are zero when their endpoint is off.
+	MetricsPort port   `env:"METRICS_PORT"`
+	MetricsHost string `env:"METRICS_HOST" envDefault:"127.0.0.1"`
+	HealthPort  port   `env:"HEALTH_PORT"`
+	HealthHost  string `env:"HEALTH_HOST" envDefault:"127.0.0.1"`
+	ReadyFile   string `env:"WORKER_READY_FILE"`
+	TracesFile  string `env:"OTEL_TRACES_FILE"`
+	// OTLP traces are on when either endpoint is set.
+	OTLPEndpoint       string `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
+	OTLPTracesEndpoint string `env:"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"`
+	ServiceName        string `env:"OTEL_SERVICE_NAME" envDefault:"power-of-4-go"`
+}
+
+type (
+	replica   string
+	logFormat string
+	port      uint16
+)
+
+// SettingError is a malformed setting; its message is the contract's one line.
+type SettingError struct{ Name, Value, Rule string }
+
+// maxSettingRunes is how much of a rejected setting the message repeats.
+const maxSettingRunes = 40
+
+func (e *SettingError) Error() string {
+	value := showString(shorten(e.Value, maxSettingRunes))
+	return strings.NewReplacer("{name}", e.Name, "{value}", value, "{rule}", e.Rule).Replace(SettingsMessage)
+}
 
 var (
-	waitRegexp    = regexp.MustCompile(WaitPattern)
-	replicaRegexp = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+	secondsRegexp = regexp.MustCompile(SecondsPattern)
+	replicaRegexp = regexp.MustCompile(ReplicaPattern)
 )
 
-// Config is the worker's settings read from the environment.
-type Config struct {
-	// Wait is how long each activity waits before computing; zero means no wait.
-	Wait time.Duration
-	// Replica distinguishes several copies of this worker in their identities.
-	Replica string
-	// ShutdownGrace is how long activities in flight may run on after a stop signal.
-	ShutdownGrace time.Duration
-}
-
-// LookupFunc reads one environment variable, like os.LookupEnv.
-type LookupFunc func(key string) (string, bool)
-
-// LoadConfig reads the configuration from the process environment.
-func LoadConfig() (Config, error) {
-	return LoadConfigFrom(os.LookupEnv)
-}
-
-// LoadConfigFrom reads the configuration through lookup; a malformed value yields an error
-// naming the variable and the value.
-func LoadConfigFrom(lookup LookupFunc) (Config, error) {
-	wait, err := secondsVar(lookup, WaitVariable, DefaultWaitSeconds)
-	if err != nil {
-		return Config{}, err
-	}
-	grace, err := secondsVar(lookup, ShutdownGraceVariable, DefaultShutdownGraceSeconds)
-	if err != nil {
-		return Config{}, err
-	}
-	replica := DefaultReplica
-	if v, _ := lookup(ReplicaVariable); v != "" {
-		if !replicaRegexp.MatchString(v) {
-			return Config{}, fmt.Errorf("invalid %s=%q: expected letters, digits, '.', '_' or '-', such as 1 or 2", ReplicaVariable, v)
+// parsers hold the contract's rules, one per field type; a parser leaves Name to LoadSettings.
+var parsers = map[reflect.Type]env.ParserFunc{
+	reflect.TypeFor[time.Duration](): func(v string) (any, error) {
+		secs, err := strconv.ParseFloat(v, 64)
+		// The pattern leaves overflow as the only way ParseFloat or the conversion can fail.
+		if !secondsRegexp.MatchString(v) || err != nil || secs*float64(time.Second) >= math.MaxInt64 {
+			return nil, &SettingError{Value: v, Rule: SecondsRule}
 		}
-		replica = v
-	}
-	return Config{Wait: wait, Replica: replica, ShutdownGrace: grace}, nil
+		return time.Duration(math.Round(secs * float64(time.Second))), nil
+	},
+	reflect.TypeFor[port](): func(v string) (any, error) {
+		// ParseUint takes no sign, so this accepts digits only.
+		n, err := strconv.ParseUint(v, 10, 16)
+		if err != nil || n == 0 {
+			return nil, &SettingError{Value: v, Rule: PortRule}
+		}
+		return port(n), nil
+	},
+	reflect.TypeFor[replica](): func(v string) (any, error) {
+		if !replicaRegexp.MatchString(v) {
+			return nil, &SettingError{Value: v, Rule: ReplicaRule}
+		}
+		return replica(v), nil
+	},
+	reflect.TypeFor[logFormat](): func(v string) (any, error) {
+		if !slices.Contains(LogFormats, v) {
+			return nil, &SettingError{Value: v, Rule: LogFormatRule}
+		}
+		return logFormat(v), nil
+	},
 }
 
-// secondsVar parses a non-negative decimal number of seconds; unset or empty gives def.
-func secondsVar(lookup LookupFunc, name string, def float64) (time.Duration, error) {
-	v, _ := lookup(name)
-	if v == "" {
-		return secondsToDuration(def), nil
+// LoadSettings reads the settings from environ (the process environment when nil). The error
+// of a malformed value is a *SettingError naming the first such variable.
+func LoadSettings(environ map[string]string) (Settings, error) {
+	var s Settings
+	err := env.ParseWithOptions(&s, env.Options{Environment: environ, FuncMap: parsers})
+	if agg, ok := err.(env.AggregateError); ok {
+		for _, e := range agg.Errors {
+			parseErr, isParse := e.(env.ParseError)
+			bad, isSetting := parseErr.Err.(*SettingError)
+			if isParse && isSetting {
+				field, _ := reflect.TypeFor[Settings]().FieldByName(parseErr.Name)
+				bad.Name = field.Tag.Get("env")
+				return Settings{}, bad
+			}
+		}
 	}
-	bad := fmt.Errorf("invalid %s=%q: expected a non-negative decimal number of seconds such as 0, 1 or 0.25", name, v)
-	if !waitRegexp.MatchString(v) {
-		return 0, bad
-	}
-	secs, err := strconv.ParseFloat(v, 64)
-	if err != nil || secs*float64(time.Second) >= math.MaxInt64 {
-		return 0, bad
-	}
-	return secondsToDuration(secs), nil
-}
-
-// secondsToDuration converts seconds to a duration, rounded to the nearest nanosecond.
-func secondsToDuration(secs float64) time.Duration {
-	return time.Duration(math.Round(secs * float64(time.Second)))
+	return s, err
 }

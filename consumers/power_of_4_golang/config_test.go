@@ -1,27 +1,45 @@
 package main
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
 )
 
-// env returns a LookupFunc over a fixed map.
-func env(vars map[string]string) LookupFunc {
-	return func(key string) (string, bool) {
-		v, ok := vars[key]
-		return v, ok
+// load reads settings from exactly vars, never from the test process's environment.
+func load(vars map[string]string) (Settings, error) {
+	if vars == nil {
+		vars = map[string]string{}
 	}
+	return LoadSettings(vars)
 }
 
 func TestDefaults(t *testing.T) {
-	cfg, err := LoadConfigFrom(env(nil))
+	got, err := load(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{Wait: DefaultWaitSeconds * time.Second, Replica: DefaultReplica, ShutdownGrace: DefaultShutdownGraceSeconds * time.Second}
-	if cfg != want {
-		t.Errorf("got %+v, want %+v", cfg, want)
+	want := Settings{
+		Wait: DefaultWaitSeconds * time.Second, Replica: DefaultReplica,
+		ShutdownGrace: DefaultShutdownGraceSeconds * time.Second, LogFormat: DefaultLogFormat,
+		MetricsHost: "127.0.0.1", HealthHost: DefaultHealthHost, ServiceName: "power-of-4-go",
+	}
+	if got != want {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
+func TestEmptyCountsAsUnset(t *testing.T) {
+	vars := map[string]string{}
+	for _, name := range []string{WaitVariable, ReplicaVariable, ShutdownGraceVariable, LogFormatVariable,
+		"METRICS_PORT", "METRICS_HOST", HealthPortVariable, HealthHostVariable} {
+		vars[name] = ""
+	}
+	got, err := load(vars)
+	want, _ := load(nil)
+	if err != nil || got != want {
+		t.Errorf("empty values give %+v, %v; want the defaults %+v", got, err, want)
 	}
 }
 
@@ -29,7 +47,7 @@ func TestWaitTimeoutVectors(t *testing.T) {
 	v := loadVectors(t)
 	for _, vec := range v.WaitTimeouts.Valid {
 		t.Run("valid "+vec.Value, func(t *testing.T) {
-			cfg, err := LoadConfigFrom(env(map[string]string{WaitVariable: vec.Value}))
+			s, err := load(map[string]string{WaitVariable: vec.Value})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -37,59 +55,109 @@ func TestWaitTimeoutVectors(t *testing.T) {
 			if vec.Seconds != nil {
 				want = time.Duration(*vec.Seconds * float64(time.Second))
 			}
-			if cfg.Wait != want {
-				t.Errorf("%s=%q gives wait %v, want %v", WaitVariable, vec.Value, cfg.Wait, want)
+			if s.Wait != want {
+				t.Errorf("%s=%q gives wait %v, want %v", WaitVariable, vec.Value, s.Wait, want)
 			}
 		})
 	}
 	for _, value := range append(v.WaitTimeouts.Invalid, "99999999999999999999") {
 		t.Run("invalid "+value, func(t *testing.T) {
-			_, err := LoadConfigFrom(env(map[string]string{WaitVariable: value}))
-			requireNamed(t, err, WaitVariable, value)
+			_, err := load(map[string]string{WaitVariable: value})
+			requireSettingError(t, err, WaitVariable, value, SecondsRule)
 		})
 	}
 }
 
-func TestReplica(t *testing.T) {
-	for value, want := range map[string]string{"": DefaultReplica, "2": "2", "blue-3": "blue-3"} {
-		cfg, err := LoadConfigFrom(env(map[string]string{ReplicaVariable: value}))
-		if err != nil {
-			t.Fatalf("%s=%q: %v", ReplicaVariable, value, err)
-		}
-		if cfg.Replica != want {
-			t.Errorf("%s=%q gives replica %q, want %q", ReplicaVariable, value, cfg.Replica, want)
-		}
-	}
-	for _, value := range []string{"a b", "1@x", "2:3", "-1", " 1"} {
-		_, err := LoadConfigFrom(env(map[string]string{ReplicaVariable: value}))
-		requireNamed(t, err, ReplicaVariable, value)
-	}
-}
-
 func TestShutdownGrace(t *testing.T) {
-	for value, want := range map[string]time.Duration{"": 10 * time.Second, "0": 0, "30": 30 * time.Second, "2.5": 2500 * time.Millisecond} {
-		cfg, err := LoadConfigFrom(env(map[string]string{ShutdownGraceVariable: value}))
-		if err != nil {
-			t.Fatalf("%s=%q: %v", ShutdownGraceVariable, value, err)
-		}
-		if cfg.ShutdownGrace != want {
-			t.Errorf("%s=%q gives grace %v, want %v", ShutdownGraceVariable, value, cfg.ShutdownGrace, want)
+	for value, want := range map[string]time.Duration{"0": 0, "30": 30 * time.Second, "2.5": 2500 * time.Millisecond} {
+		s, err := load(map[string]string{ShutdownGraceVariable: value})
+		if err != nil || s.ShutdownGrace != want {
+			t.Errorf("%s=%q gives grace %v, %v; want %v", ShutdownGraceVariable, value, s.ShutdownGrace, err, want)
 		}
 	}
-	for _, value := range []string{"-1", "ten", "1e3", "10s"} {
-		_, err := LoadConfigFrom(env(map[string]string{ShutdownGraceVariable: value}))
-		requireNamed(t, err, ShutdownGraceVariable, value)
+	for _, value := range []string{"-1", "ten", "1e3", "10s", "inf"} {
+		_, err := load(map[string]string{ShutdownGraceVariable: value})
+		requireSettingError(t, err, ShutdownGraceVariable, value, SecondsRule)
 	}
 }
 
-// requireNamed asserts that err is a one-line error naming the variable and the value.
-func requireNamed(t *testing.T, err error, variable, value string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("%s=%q accepted, want an error", variable, value)
+func TestReplica(t *testing.T) {
+	for _, value := range []string{"2", "blue-3", "a.b_c"} {
+		s, err := load(map[string]string{ReplicaVariable: value})
+		if err != nil || string(s.Replica) != value {
+			t.Errorf("%s=%q gives replica %q, %v", ReplicaVariable, value, s.Replica, err)
+		}
 	}
-	msg := err.Error()
-	if !strings.Contains(msg, variable) || !strings.Contains(msg, value) || strings.Contains(msg, "\n") {
-		t.Errorf("error %q should be one line naming %s and %q", msg, variable, value)
+	for _, value := range []string{"a b", "1@x", "2:3", "-1", " 1", ".x"} {
+		_, err := load(map[string]string{ReplicaVariable: value})
+		requireSettingError(t, err, ReplicaVariable, value, ReplicaRule)
+	}
+}
+
+func TestPorts(t *testing.T) {
+	for _, name := range []string{"METRICS_PORT", HealthPortVariable} {
+		for value, want := range map[string]port{"1": 1, "9467": 9467, "65535": 65535, "08081": 8081} {
+			s, err := load(map[string]string{name: value})
+			got := map[string]port{"METRICS_PORT": s.MetricsPort, HealthPortVariable: s.HealthPort}[name]
+			if err != nil || got != want {
+				t.Errorf("%s=%q gives %d, %v; want %d", name, value, got, err, want)
+			}
+		}
+		for _, value := range []string{"0", "65536", "+1", "-1", "http", " 80", "80 ", "8_0", "1e3"} {
+			_, err := load(map[string]string{name: value})
+			requireSettingError(t, err, name, value, PortRule)
+		}
+	}
+	s, err := load(map[string]string{"METRICS_HOST": "0.0.0.0", HealthHostVariable: "::"})
+	if err != nil || s.MetricsHost != "0.0.0.0" || s.HealthHost != "::" {
+		t.Errorf("hosts %q %q, %v", s.MetricsHost, s.HealthHost, err)
+	}
+}
+
+func TestLogFormat(t *testing.T) {
+	for _, value := range LogFormats {
+		s, err := load(map[string]string{LogFormatVariable: value})
+		if err != nil || string(s.LogFormat) != value {
+			t.Errorf("%s=%q gives %q, %v", LogFormatVariable, value, s.LogFormat, err)
+		}
+	}
+	for _, value := range []string{"xml", "JSON", " text"} {
+		_, err := load(map[string]string{LogFormatVariable: value})
+		requireSettingError(t, err, LogFormatVariable, value, LogFormatRule)
+	}
+}
+
+func TestSettingMessage(t *testing.T) {
+	cases := []struct {
+		name, value, want string
+	}{
+		{WaitVariable, "1e3", `invalid setting ACTIVITY_2_WAIT_TIMEOUT="1e3": expected a non-negative decimal number of seconds, such as 0, 1 or 2.5`},
+		{ReplicaVariable, `a "b"`, `invalid setting WORKER_REPLICA="a \"b\"": expected a replica name of letters, digits, '.', '_' or '-', such as 1 or 2`},
+		{HealthPortVariable, "<80>", `invalid setting HEALTH_PORT="<80>": expected a TCP port from 1 to 65535`},
+		{LogFormatVariable, strings.Repeat("x", 40), `invalid setting LOG_FORMAT="` + strings.Repeat("x", 40) + `": expected json or text`},
+		{LogFormatVariable, strings.Repeat("x", 39) + "ÿz!", `invalid setting LOG_FORMAT="` + strings.Repeat("x", 39) + `ÿ...": expected json or text`},
+	}
+	for _, c := range cases {
+		_, err := load(map[string]string{c.name: c.value})
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%s=%q:\n got %v\nwant %s", c.name, c.value, err, c.want)
+		}
+	}
+}
+
+func TestFirstBadSettingIsNamed(t *testing.T) {
+	_, err := load(map[string]string{WaitVariable: "x", "METRICS_PORT": "y"})
+	requireSettingError(t, err, WaitVariable, "x", SecondsRule)
+}
+
+// requireSettingError asserts that err is the contract's error for one variable and value.
+func requireSettingError(t *testing.T, err error, name, value, rule string) {
+	t.Helper()
+	var bad *SettingError
+	if !errors.As(err, &bad) {
+		t.Fatalf("%s=%q: want a *SettingError, got %v", name, value, err)
+	}
+	if *bad != (SettingError{Name: name, Value: value, Rule: rule}) {
+		t.Errorf("%s=%q: got %+v", name, value, *bad)
 	}
 }

@@ -25,16 +25,47 @@ const (
 	HeartbeatIntervalSeconds = 1
 )
 
-// Worker settings described in contracts/README.md but not in contract.json.
+// Settings rules and the probe (contract.json "settings" and "probe").
 const (
-	// WaitPattern is the pattern a wait value must match: a non-negative decimal number.
-	WaitPattern = `^[0-9]+(\.[0-9]+)?$`
-	// ReplicaVariable names the environment variable holding the replica number.
+	// SettingsExitCode is the exit code of a process stopped by a malformed setting.
+	SettingsExitCode = 2
+	// SettingsMessage is the shape of that process's one-line message.
+	SettingsMessage = "invalid setting {name}={value}: expected {rule}"
+	// SecondsPattern is the pattern a number of seconds must match.
+	SecondsPattern = `^[0-9]+(\.[0-9]+)?$`
+	// SecondsRule describes SecondsPattern in the message.
+	SecondsRule = "a non-negative decimal number of seconds, such as 0, 1 or 2.5"
+	// ReplicaVariable names the environment variable holding the replica name.
 	ReplicaVariable = "WORKER_REPLICA"
 	// DefaultReplica applies when the replica variable is unset or empty.
 	DefaultReplica = "1"
+	// ReplicaPattern is the pattern a replica name must match.
+	ReplicaPattern = `^[A-Za-z0-9][A-Za-z0-9._-]*$`
+	// ReplicaRule describes ReplicaPattern in the message.
+	ReplicaRule = "a replica name of letters, digits, '.', '_' or '-', such as 1 or 2"
+	// PortRule describes a valid port in the message.
+	PortRule = "a TCP port from 1 to 65535"
+	// LogFormatVariable names the environment variable choosing the log format.
+	LogFormatVariable = "LOG_FORMAT"
+	// DefaultLogFormat applies when the log format variable is unset or empty.
+	DefaultLogFormat = "text"
+	// LogFormatRule describes the valid log formats in the message.
+	LogFormatRule = "json or text"
 	// ShutdownGraceVariable names the environment variable holding the shutdown grace, in seconds.
 	ShutdownGraceVariable = "WORKER_SHUTDOWN_GRACE_SECONDS"
 	// DefaultShutdownGraceSeconds applies when the grace variable is unset or empty.
 	DefaultShutdownGraceSeconds = 10
+	// HealthPortVariable names the environment variable holding the probe's port.
+	HealthPortVariable = "HEALTH_PORT"
+	// HealthHostVariable names the environment variable holding the probe's bind address.
+	HealthHostVariable = "HEALTH_HOST"
+	// DefaultHealthHost applies when the host variable is unset or empty.
+	DefaultHealthHost = "127.0.0.1"
+	// LivenessPath answers 200 while the process runs.
+	LivenessPath = "/healthz"
+	// ReadinessPath answers 200 only while the worker polls.
+	ReadinessPath = "/readyz"
 )
+
+// LogFormats are the values LOG_FORMAT accepts.
+var LogFormats = []string{"text", "json"}

@@ -1,6 +1,12 @@
 package main
 
-import "testing"
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/caarlos0/env/v11"
+)
 
 type contractFile struct {
 	Steps []struct {
@@ -17,6 +23,40 @@ type contractFile struct {
 	InvalidNumberErrorType   string  `json:"invalidNumberErrorType"`
 	DefaultWaitSeconds       float64 `json:"defaultWaitSeconds"`
 	HeartbeatIntervalSeconds float64 `json:"heartbeatIntervalSeconds"`
+	Settings                 struct {
+		ExitCode int    `json:"exitCode"`
+		Message  string `json:"message"`
+		Seconds  struct {
+			Pattern string `json:"pattern"`
+			Rule    string `json:"rule"`
+		} `json:"seconds"`
+		Replica struct {
+			Variable string `json:"variable"`
+			Default  string `json:"default"`
+			Pattern  string `json:"pattern"`
+			Rule     string `json:"rule"`
+		} `json:"replica"`
+		Port struct {
+			Rule string `json:"rule"`
+		} `json:"port"`
+		LogFormat struct {
+			Variable string   `json:"variable"`
+			Default  string   `json:"default"`
+			Values   []string `json:"values"`
+			Rule     string   `json:"rule"`
+		} `json:"logFormat"`
+		ShutdownGrace struct {
+			Variable string  `json:"variable"`
+			Default  float64 `json:"default"`
+		} `json:"shutdownGrace"`
+	} `json:"settings"`
+	Probe struct {
+		PortVariable  string `json:"portVariable"`
+		HostVariable  string `json:"hostVariable"`
+		DefaultHost   string `json:"defaultHost"`
+		LivenessPath  string `json:"livenessPath"`
+		ReadinessPath string `json:"readinessPath"`
+	} `json:"probe"`
 }
 
 func TestConstantsMatchContract(t *testing.T) {
@@ -42,6 +82,56 @@ func TestConstantsMatchContract(t *testing.T) {
 	check(t, "invalidNumberErrorType", c.InvalidNumberErrorType, InvalidNumberErrorType)
 	check(t, "defaultWaitSeconds", c.DefaultWaitSeconds, float64(DefaultWaitSeconds))
 	check(t, "heartbeatIntervalSeconds", c.HeartbeatIntervalSeconds, float64(HeartbeatIntervalSeconds))
+
+	st := c.Settings
+	check(t, "settings.exitCode", st.ExitCode, SettingsExitCode)
+	check(t, "settings.message", st.Message, SettingsMessage)
+	check(t, "settings.seconds.pattern", st.Seconds.Pattern, SecondsPattern)
+	check(t, "settings.seconds.rule", st.Seconds.Rule, SecondsRule)
+	check(t, "settings.replica.variable", st.Replica.Variable, ReplicaVariable)
+	check(t, "settings.replica.default", st.Replica.Default, DefaultReplica)
+	check(t, "settings.replica.pattern", st.Replica.Pattern, ReplicaPattern)
+	check(t, "settings.replica.rule", st.Replica.Rule, ReplicaRule)
+	check(t, "settings.port.rule", st.Port.Rule, PortRule)
+	check(t, "settings.logFormat.variable", st.LogFormat.Variable, LogFormatVariable)
+	check(t, "settings.logFormat.default", st.LogFormat.Default, DefaultLogFormat)
+	check(t, "settings.logFormat.rule", st.LogFormat.Rule, LogFormatRule)
+	if !slices.Equal(st.LogFormat.Values, LogFormats) {
+		t.Errorf("settings.logFormat.values: contract.json says %v, the Go variable is %v", st.LogFormat.Values, LogFormats)
+	}
+	check(t, "settings.shutdownGrace.variable", st.ShutdownGrace.Variable, ShutdownGraceVariable)
+	check(t, "settings.shutdownGrace.default", st.ShutdownGrace.Default, float64(DefaultShutdownGraceSeconds))
+	check(t, "probe.portVariable", c.Probe.PortVariable, HealthPortVariable)
+	check(t, "probe.hostVariable", c.Probe.HostVariable, HealthHostVariable)
+	check(t, "probe.defaultHost", c.Probe.DefaultHost, DefaultHealthHost)
+	check(t, "probe.livenessPath", c.Probe.LivenessPath, LivenessPath)
+	check(t, "probe.readinessPath", c.Probe.ReadinessPath, ReadinessPath)
+}
+
+// TestSettingsTagsMatchConstants ties the struct tags, which cannot name constants, to them.
+func TestSettingsTagsMatchConstants(t *testing.T) {
+	params, err := env.GetFieldParams(&Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags := map[string]string{}
+	for _, p := range params {
+		tags[p.Key] = p.DefaultValue
+	}
+	want := map[string]string{
+		WaitVariable:          fmt.Sprint(DefaultWaitSeconds),
+		ReplicaVariable:       DefaultReplica,
+		ShutdownGraceVariable: fmt.Sprint(DefaultShutdownGraceSeconds),
+		LogFormatVariable:     DefaultLogFormat,
+		HealthPortVariable:    "",
+		HealthHostVariable:    DefaultHealthHost,
+	}
+	for key, def := range want {
+		got, ok := tags[key]
+		if !ok || got != def {
+			t.Errorf("Settings has %s (present %v) with default %q, want default %q", key, ok, got, def)
+		}
+	}
 }
 
 func check[T comparable](t *testing.T, field string, contract, ours T) {

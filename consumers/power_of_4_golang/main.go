@@ -4,10 +4,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	stdlog "log"
 	"log/slog"
+	"net"
 	"os"
+	"strconv"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -21,41 +24,43 @@ func main() {
 	stdlog.SetFlags(0)
 	stdlog.SetPrefix(ActivityName + " worker: ")
 	if err := run(); err != nil {
-		stdlog.Fatal(err)
+		stdlog.Print(err)
+		var bad *SettingError
+		if errors.As(err, &bad) {
+			os.Exit(SettingsExitCode)
+		}
+		os.Exit(1)
 	}
 }
 
 // run loads the configuration, connects, polls until SIGINT or SIGTERM, then stops gracefully.
 func run() error {
-	cfg, err := LoadConfig()
+	cfg, err := LoadSettings(nil)
 	if err != nil {
 		return err
 	}
-	telemetry, err := LoadTelemetryFrom(os.LookupEnv)
-	if err != nil {
-		return err
-	}
-	identity := Identity(cfg.Replica)
-	slogger := NewLogger(telemetry.LogFormat, identity, os.Stderr)
+	identity := Identity(string(cfg.Replica))
+	slogger := NewLogger(cfg.LogFormat, identity, os.Stderr)
 	slog.SetDefault(slogger)
 	logger := tlog.NewStructuredLogger(slogger)
-	ready := NewReadyFile(telemetry.ReadyFile)
+	ready := NewReadyFile(cfg.ReadyFile)
 	defer ready.Clear()
 
 	opts, err := ClientOptions(identity, logger)
 	if err != nil {
 		return err
 	}
-	if telemetry.MetricsAddress != "" {
-		handler, stop, err := StartMetrics(telemetry.MetricsAddress)
+	if cfg.MetricsPort != 0 {
+		addr := net.JoinHostPort(cfg.MetricsHost, strconv.Itoa(int(cfg.MetricsPort)))
+		handler, stop, err := StartMetrics(addr)
 		if err != nil {
 			return err
 		}
 		defer stopWithin(stop)
 		opts.MetricsHandler = handler
-		logger.Info("Prometheus metrics", "URL", "http://"+telemetry.MetricsAddress+"/metrics")
+		logger.Info("Prometheus metrics", "URL", "http://"+addr+"/metrics")
 	}
-	tracing, flush, err := StartTracing(context.Background(), telemetry)
+	tracing, flush, err := StartTracing(context.Background(), cfg)
 	if err != nil {
 		return err
 	}
@@ -79,9 +84,9 @@ func run() error {
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
-	PrintReadyLine(os.Stdout, telemetry.LogFormat, identity)
+	PrintReadyLine(os.Stdout, cfg.LogFormat, identity)
 	if err := ready.Mark(identity); err != nil {
-		logger.Warn("cannot write the ready file", "Path", telemetry.ReadyFile, "Error", err)
+		logger.Warn("cannot write the ready file", "Path", cfg.ReadyFile, "Error", err)
 	}
 	logger.Info("worker ready", "TaskQueue", TaskQueue, "Wait", cfg.Wait,
 		"ShutdownGrace", cfg.ShutdownGrace, "HostPort", opts.HostPort, "Namespace", opts.Namespace)

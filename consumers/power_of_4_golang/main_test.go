@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
@@ -55,7 +54,7 @@ func TestClientOptionsFromEnvironment(t *testing.T) {
 
 // TestBadConfigExitsBeforeConnecting runs the real binary with malformed settings. The
 // address points at a closed port, so only an early exit can finish quickly with the
-// configuration message.
+// contract's message and exit code.
 func TestBadConfigExitsBeforeConnecting(t *testing.T) {
 	bin := workerBinary(t)
 	cases := map[string]string{
@@ -63,7 +62,8 @@ func TestBadConfigExitsBeforeConnecting(t *testing.T) {
 		ShutdownGraceVariable: "soon",
 		ReplicaVariable:       "a b",
 		"METRICS_PORT":        "http",
-		"LOG_FORMAT":          "xml",
+		HealthPortVariable:    "65536",
+		LogFormatVariable:     "xml",
 	}
 	for variable, value := range cases {
 		t.Run(variable, func(t *testing.T) {
@@ -76,12 +76,12 @@ func TestBadConfigExitsBeforeConnecting(t *testing.T) {
 			err := cmd.Run()
 
 			var exitErr *exec.ExitError
-			if !errors.As(err, &exitErr) || exitErr.ExitCode() <= 0 {
-				t.Fatalf("want a non-zero exit, got %v (stderr %q)", err, stderr.String())
+			if !errors.As(err, &exitErr) || exitErr.ExitCode() != SettingsExitCode {
+				t.Fatalf("want exit code %d, got %v (stderr %q)", SettingsExitCode, err, stderr.String())
 			}
-			msg := strings.TrimSpace(stderr.String())
-			if !strings.Contains(msg, variable) || !strings.Contains(msg, value) || strings.Contains(msg, "\n") {
-				t.Errorf("stderr %q should be one line naming %s and %q", msg, variable, value)
+			_, loadErr := LoadSettings(map[string]string{variable: value})
+			if want := "power_of_4 worker: " + loadErr.Error() + "\n"; stderr.String() != want {
+				t.Errorf("stderr %q, want %q", stderr.String(), want)
 			}
 			if stdout.Len() != 0 {
 				t.Errorf("unexpected stdout %q", stdout.String())

@@ -15,8 +15,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 	"unicode"
@@ -36,60 +34,9 @@ import (
 	"go.temporal.io/sdk/interceptor"
 )
 
-// DefaultServiceName is service.name of this worker's spans unless OTEL_SERVICE_NAME is set.
-const DefaultServiceName = "power-of-4-go"
-
-// Telemetry holds the observability settings.
-type Telemetry struct {
-	// LogFormat is "text" (default) or "json" (LOG_FORMAT).
-	LogFormat string
-	// MetricsAddress is host:port of the Prometheus endpoint; empty when METRICS_PORT is unset.
-	MetricsAddress string
-	// ReadyFile exists while the worker polls (WORKER_READY_FILE); empty for none.
-	ReadyFile string
-	// TracesFile receives one JSON line per finished span (OTEL_TRACES_FILE); empty for none.
-	TracesFile string
-	// OTLP is true when OTEL_EXPORTER_OTLP_ENDPOINT (or its _TRACES_ variant) is set.
-	OTLP        bool
-	ServiceName string
-}
-
-// LoadTelemetryFrom reads the observability settings through lookup.
-func LoadTelemetryFrom(lookup LookupFunc) (Telemetry, error) {
-	get := func(name string) string { v, _ := lookup(name); return v }
-	t := Telemetry{
-		LogFormat:   get("LOG_FORMAT"),
-		ReadyFile:   get("WORKER_READY_FILE"),
-		TracesFile:  get("OTEL_TRACES_FILE"),
-		OTLP:        get("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != "",
-		ServiceName: get("OTEL_SERVICE_NAME"),
-	}
-	if t.LogFormat == "" {
-		t.LogFormat = "text"
-	}
-	if t.LogFormat != "text" && t.LogFormat != "json" {
-		return Telemetry{}, fmt.Errorf("invalid LOG_FORMAT=%q: expected json or text", t.LogFormat)
-	}
-	if t.ServiceName == "" {
-		t.ServiceName = DefaultServiceName
-	}
-	if port := get("METRICS_PORT"); port != "" {
-		n, err := strconv.Atoi(port)
-		if err != nil || n < 1 || n > 65535 || strings.TrimLeft(port, "0123456789") != "" {
-			return Telemetry{}, fmt.Errorf("invalid METRICS_PORT=%q: expected a TCP port (1-65535)", port)
-		}
-		host := get("METRICS_HOST")
-		if host == "" {
-			host = "127.0.0.1"
-		}
-		t.MetricsAddress = net.JoinHostPort(host, port)
-	}
-	return t, nil
-}
-
 // NewLogger returns the process logger: slog's JSON or text handler, every record carrying
 // the worker identity. The SDK adds the workflow and activity ids to an activity's records.
-func NewLogger(format, identity string, w io.Writer) *slog.Logger {
+func NewLogger(format logFormat, identity string, w io.Writer) *slog.Logger {
 	var handler slog.Handler = slog.NewTextHandler(w, nil)
 	if format == "json" {
 		handler = slog.NewJSONHandler(w, nil)
@@ -99,7 +46,7 @@ func NewLogger(format, identity string, w io.Writer) *slog.Logger {
 
 // PrintReadyLine prints the line the launcher waits for; in JSON mode the same words are the
 // message of a JSON record.
-func PrintReadyLine(w io.Writer, format, identity string) {
+func PrintReadyLine(w io.Writer, format logFormat, identity string) {
 	line := fmt.Sprintf("worker ready identity=%s task_queue=%s", identity, TaskQueue)
 	if format == "json" {
 		slog.New(slog.NewJSONHandler(w, nil)).Info(line, "identity", identity, "task_queue", TaskQueue)
@@ -150,13 +97,13 @@ func StartMetrics(addr string) (client.MetricsHandler, func(context.Context) err
 // StartTracing installs a tracer provider when OTEL_TRACES_FILE or an OTLP endpoint is set and
 // returns the Temporal interceptor that continues the workflow's trace in each activity
 // (RunActivity:power_of_4 spans) and a function that flushes the spans; nil, nil otherwise.
-func StartTracing(ctx context.Context, t Telemetry) (interceptor.ClientInterceptor, func(context.Context) error, error) {
+func StartTracing(ctx context.Context, t Settings) (interceptor.ClientInterceptor, func(context.Context) error, error) {
 	var options []sdktrace.TracerProviderOption
 	if t.TracesFile != "" {
 		// Synchronous, so that a span is in the file as soon as it ends.
 		options = append(options, sdktrace.WithSyncer(&jsonLinesExporter{path: t.TracesFile}))
 	}
-	if t.OTLP {
+	if t.OTLPEndpoint != "" || t.OTLPTracesEndpoint != "" {
 		// Endpoint, headers and timeout come from the standard OTEL_EXPORTER_OTLP_* variables.
 		exporter, err := otlptracehttp.New(ctx)
 		if err != nil {

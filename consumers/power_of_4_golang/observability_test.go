@@ -18,49 +18,6 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
-func lookupFrom(env map[string]string) LookupFunc {
-	return func(key string) (string, bool) { v, ok := env[key]; return v, ok }
-}
-
-func TestTelemetryIsOffByDefault(t *testing.T) {
-	got, err := LoadTelemetryFrom(lookupFrom(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := Telemetry{LogFormat: "text", ServiceName: DefaultServiceName}
-	if got != want {
-		t.Errorf("got %+v, want %+v", got, want)
-	}
-}
-
-func TestTelemetrySettings(t *testing.T) {
-	got, err := LoadTelemetryFrom(lookupFrom(map[string]string{
-		"METRICS_PORT": "9467", "METRICS_HOST": "0.0.0.0", "LOG_FORMAT": "json",
-		"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318", "OTEL_SERVICE_NAME": "p4",
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.MetricsAddress != "0.0.0.0:9467" || got.LogFormat != "json" || !got.OTLP || got.ServiceName != "p4" {
-		t.Errorf("unexpected settings %+v", got)
-	}
-	local, _ := LoadTelemetryFrom(lookupFrom(map[string]string{"METRICS_PORT": "9467"}))
-	if local.MetricsAddress != "127.0.0.1:9467" {
-		t.Errorf("metrics should bind loopback by default, got %q", local.MetricsAddress)
-	}
-	for variable, value := range map[string]string{"METRICS_PORT": "http", "LOG_FORMAT": "xml"} {
-		_, err := LoadTelemetryFrom(lookupFrom(map[string]string{variable: value}))
-		if err == nil || !strings.Contains(err.Error(), variable) || !strings.Contains(err.Error(), value) {
-			t.Errorf("%s=%s: want an error naming both, got %v", variable, value, err)
-		}
-	}
-	for _, port := range []string{"0", "65536", "+1", "-1"} {
-		if _, err := LoadTelemetryFrom(lookupFrom(map[string]string{"METRICS_PORT": port})); err == nil {
-			t.Errorf("METRICS_PORT=%q accepted", port)
-		}
-	}
-}
-
 func TestJSONLogsCarryTheIdentity(t *testing.T) {
 	var buf bytes.Buffer
 	NewLogger("json", "power_of_4-go-1@host:1", &buf).Info("computed power", "WorkflowID", "calculate-2-x")
