@@ -91,6 +91,34 @@ function table(header: string[], rows: string[][]): string {
   ].join('\n');
 }
 
+/** Mermaid's xy chart has no legend: the line colours are fixed here and named under it. */
+const LINE_COLORS: Record<VariantKey, { name: string; hex: string }> = {
+  api: { name: 'red', hex: '#d62728' },
+  direct: { name: 'blue', hex: '#1f77b4' },
+  baseline: { name: 'green', hex: '#2ca02c' },
+};
+
+/** Throughput against concurrency as a Mermaid chart, which GitHub draws from the Markdown. */
+function throughputChart(results: BenchResults, variantKeys: VariantKey[], concurrencies: number[]): string {
+  const perSecond = (k: VariantKey, c: number) =>
+    results.throughput.find((r) => r.variant === k && r.concurrency === c)?.perSecond ?? 0;
+  const palette = variantKeys.map((k) => LINE_COLORS[k].hex).join(', ');
+  return [
+    '```mermaid',
+    `%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "${palette}"}}}}%%`,
+    'xychart-beta',
+    '  title "Throughput vs concurrency"',
+    `  x-axis "concurrent clients" [${concurrencies.map((c) => `"${c}"`).join(', ')}]`,
+    '  y-axis "calculations / s"',
+    ...variantKeys.map(
+      (k) => `  line "${results.labels[k]}" [${concurrencies.map((c) => perSecond(k, c).toFixed(1)).join(', ')}]`,
+    ),
+    '```',
+    '',
+    `Lines: ${variantKeys.map((k) => `${LINE_COLORS[k].name} ${results.labels[k]}`).join(', ')}.`,
+  ].join('\n');
+}
+
 export function markdown(results: BenchResults): string {
   const { machine: m, versions: v } = results;
   const variantKeys = results.latency.map((l) => l.variant);
@@ -161,6 +189,8 @@ export function markdown(results: BenchResults): string {
     ),
     '',
     `Throughput errors: ${results.throughput.map((t) => `${t.variant}@${t.concurrency}=${t.errors}`).join(', ')}.`,
+    '',
+    throughputChart(results, variantKeys, concurrencies),
     '',
     '## The API alone (autocannon)',
     '',

@@ -1,7 +1,7 @@
 /**
  * `make bench`: starts the real stack on free ports (zero worker waits) and a TypeScript-only
  * baseline on the same Temporal server, measures latency, throughput, the API alone and the
- * memory of every process, and writes bench/results/latest.{json,md} and throughput.svg.
+ * memory of every process, and writes bench/results/latest.{json,md}.
  * It reports figures; it never passes or fails on them.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,6 @@ import { performance } from 'node:perf_hooks';
 import { startStack, ZERO_WAITS, type RunningStack } from '../tests/stack';
 import { apiLoad, type ApiLoadResult } from './api-load';
 import { startBaseline, type RunningBaseline } from './baseline';
-import { lineChart } from './chart';
 import { loadBenchConfig } from './config';
 import { rotated, sequentialLatency, throughputWindow, type ThroughputResult } from './load';
 import { machine, versions } from './machine';
@@ -18,7 +17,6 @@ import { stackMemory } from './procs';
 import { markdown, type BenchResults } from './report';
 import { variants, type VariantKey } from './variants';
 
-const COLORS: Record<VariantKey, string> = { api: '#d62728', direct: '#1f77b4', baseline: '#2ca02c' };
 const PAUSE_BETWEEN_WINDOWS_MS = 500;
 
 function log(message: string): void {
@@ -104,20 +102,9 @@ async function main(): Promise<void> {
       memoryAtEnd,
     };
     const report = markdown(results);
-    const chart = lineChart(
-      'Throughput vs concurrency',
-      'concurrent clients (log scale)',
-      'calculations / s',
-      all.map((v) => ({
-        label: v.label,
-        color: COLORS[v.key],
-        points: throughput.filter((r) => r.variant === v.key).map((r) => ({ x: r.concurrency, y: r.perSecond })),
-      })),
-    );
     mkdirSync(config.resultsDir, { recursive: true });
     writeFileSync(join(config.resultsDir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
     writeFileSync(join(config.resultsDir, 'latest.md'), report);
-    writeFileSync(join(config.resultsDir, 'throughput.svg'), chart);
     console.log(report);
     log(`results written to ${config.resultsDir}`);
   } finally {
