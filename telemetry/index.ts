@@ -23,15 +23,12 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import type { Logger, LogLevel, LogMetadata } from '@temporalio/common';
 import type { RuntimeOptions } from '@temporalio/worker';
-import { logFormat, readSettings, type LogFormat } from './settings';
+import { hostname } from 'node:os';
+import type { LogFormat, WorkerSettings } from './settings';
 
 type Env = Record<string, string | undefined>;
 
 export * from './settings';
-
-export class TelemetryConfigError extends Error {
-  override name = 'TelemetryConfigError';
-}
 
 // --- ready file -------------------------------------------------------------------------
 
@@ -60,18 +57,6 @@ export class ReadyFile {
 }
 
 // --- metrics ----------------------------------------------------------------------------
-
-/** `host:port` for the Prometheus endpoint, or undefined when METRICS_PORT is unset or empty. */
-export function metricsBindAddress(env: Env): string | undefined {
-  const raw = env.METRICS_PORT;
-  if (raw === undefined || raw === '') return undefined;
-  const port = /^[0-9]+$/.test(raw) ? Number(raw) : NaN;
-  if (!(port >= 1 && port <= 65535)) {
-    throw new TelemetryConfigError(`METRICS_PORT=${JSON.stringify(raw)} is not a TCP port (1-65535)`);
-  }
-  const host = env.METRICS_HOST || '127.0.0.1';
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
 
 // --- logs -------------------------------------------------------------------------------
 
@@ -151,24 +136,25 @@ class LineLogger implements Logger {
   }
 }
 
+/** `<name>-<replica>@<hostname>:<pid>`, e.g. power_of_6-typescript-1@host:42. */
+export function workerIdentity(name: string, replica: string): string {
+  return `${name}-${replica}@${hostname()}:${process.pid}`;
+}
+
+type RuntimeSettings = Pick<WorkerSettings, 'LOG_FORMAT' | 'LOG_LEVEL' | 'METRICS_PORT' | 'METRICS_HOST'>;
+
 /**
- * Options for `Runtime.install` in a worker process: its logger (LOG_FORMAT, LOG_LEVEL) and,
- * when METRICS_PORT is set, the SDK's own Prometheus endpoint. Durations are in seconds so
- * that the histograms read the same as the Go worker's. Only types come from the worker
- * package here, so the API can import this file without loading the native runtime.
+ * Options for `Runtime.install` in a worker process: its logger and, when METRICS_PORT is set,
+ * the SDK's own Prometheus endpoint. Durations are in seconds so that the histograms read the
+ * same as the Go worker's. Only types come from the worker package here, so the API can import
+ * this file without loading the native runtime.
  */
-export function workerRuntimeOptions(env: Env, identity: string): RuntimeOptions {
-  const bindAddress = metricsBindAddress(env);
-  const level = (env.LOG_LEVEL || 'info').toUpperCase() as LogLevel;
+export function workerRuntimeOptions(settings: RuntimeSettings, identity: string): RuntimeOptions {
+  const { METRICS_HOST: host, METRICS_PORT: port } = settings;
+  const bindAddress = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   return {
-    logger: new LineLogger(
-      readSettings({ LOG_FORMAT: logFormat({ default: 'text' }) }, env).LOG_FORMAT,
-      identity,
-      level,
-    ),
-    telemetryOptions: bindAddress
-      ? { metrics: { prometheus: { bindAddress, useSecondsForDurations: true } } }
-      : undefined,
+    logger: new LineLogger(settings.LOG_FORMAT, identity, settings.LOG_LEVEL.toUpperCase() as LogLevel),
+    telemetryOptions: port ? { metrics: { prometheus: { bindAddress, useSecondsForDurations: true } } } : undefined,
   };
 }
 

@@ -2,11 +2,11 @@
  * Settings from the environment, checked with envalid against the rules of contract.json, so
  * that every language refuses the same values with the same one-line message and exit code.
  */
-import { cleanEnv, makeValidator, type ValidatorSpec } from 'envalid';
+import { customCleanEnv, makeValidator, str, type ValidatorSpec } from 'envalid';
 // dist/ holds the copy each image ships; the source file stays in the build stage.
 import contract from '@calc/contracts/dist/contract.json';
 
-const { settings } = contract;
+const { probe, settings } = contract;
 const SHOWN_CHARS = 40;
 
 export class SettingsError extends Error {
@@ -57,7 +57,15 @@ export const replica = matching(new RegExp(settings.replica.pattern), settings.r
 export type LogFormat = 'json' | 'text';
 export const logFormat = matching<LogFormat>(/^(json|text)$/, settings.logFormat.rule, (raw) => raw as LogFormat);
 
-type Env = Record<string, string | undefined>;
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const logLevel = matching<LogLevel>(
+  new RegExp(`^(${LOG_LEVELS.join('|')})$`, 'i'),
+  `one of ${LOG_LEVELS.join(', ')}`,
+  (raw) => raw.toLowerCase() as LogLevel,
+);
+
+export type Env = Record<string, string | undefined>;
 
 /**
  * The cleaned settings named by `spec`. An empty variable counts as unset (Compose and
@@ -66,7 +74,8 @@ type Env = Record<string, string | undefined>;
  */
 export function readSettings<S extends Record<string, ValidatorSpec<unknown>>>(spec: S, env: Env = process.env) {
   const raw = Object.fromEntries(Object.keys(spec).map((name) => [name, env[name] || undefined]));
-  return cleanEnv(raw, spec, {
+  // A plain frozen object: envalid's default proxy adds isDev/isProd and throws on unknown keys.
+  return customCleanEnv(raw, spec, (cleaned) => cleaned, {
     reporter: ({ errors }) => {
       const [name, err] = Object.entries(errors)[0] ?? [];
       if (name === undefined || err === undefined) return;
@@ -87,3 +96,16 @@ export function exitOnSettingsError(program: string, err: unknown): unknown {
 }
 
 export const SETTINGS_EXIT_CODE = settings.exitCode;
+
+/** What every worker process reads besides its own settings. */
+export const workerSettings = {
+  WORKER_REPLICA: replica({ default: settings.replica.default }),
+  WORKER_SHUTDOWN_GRACE_SECONDS: seconds({ default: settings.shutdownGrace.default }),
+  LOG_FORMAT: logFormat({ default: settings.logFormat.default as LogFormat }),
+  LOG_LEVEL: logLevel({ default: 'info' }),
+  METRICS_PORT: optionalPort(),
+  METRICS_HOST: str({ default: '127.0.0.1' }),
+  HEALTH_PORT: optionalPort(),
+  HEALTH_HOST: str({ default: probe.defaultHost }),
+};
+export type WorkerSettings = ReturnType<typeof readSettings<typeof workerSettings>>;

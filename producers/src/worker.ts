@@ -1,19 +1,26 @@
 /**
  * Entry point of the workflow worker: serves CalculateWorkflow on calculation-task-queue.
  */
-import { hostname } from 'node:os';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { WORKFLOW_TASK_QUEUE } from '@calc/contracts';
-import { announceReady, logFormat, ReadyFile, setUpTracing, workerRuntimeOptions } from '@calc/telemetry';
+import { WORKFLOW_TASK_QUEUE, WORKFLOW_TYPE } from '@calc/contracts';
+import {
+  announceReady,
+  exitOnSettingsError,
+  readSettings,
+  ReadyFile,
+  setUpTracing,
+  workerIdentity,
+  workerRuntimeOptions,
+  workerSettings,
+} from '@calc/telemetry';
 
 async function main(): Promise<void> {
-  const replica = process.env.WORKER_REPLICA || '1';
-  const identity = `CalculateWorkflow-typescript-${replica}@${hostname()}:${process.pid}`;
-  const format = logFormat(process.env);
+  const settings = readSettings(workerSettings);
+  const identity = workerIdentity(`${WORKFLOW_TYPE}-typescript`, settings.WORKER_REPLICA);
   const ready = new ReadyFile(process.env.WORKER_READY_FILE).clearOnStopSignal();
-  Runtime.install(workerRuntimeOptions(process.env, identity));
+  Runtime.install(workerRuntimeOptions(settings, identity));
   const tracing = setUpTracing(process.env, 'calc-workflow-worker');
   const { connectionOptions, namespace } = loadClientConnectConfig();
   const connection = await NativeConnection.connect(connectionOptions);
@@ -24,11 +31,12 @@ async function main(): Promise<void> {
       taskQueue: WORKFLOW_TASK_QUEUE,
       identity,
       workflowsPath: require.resolve('./workflows'),
+      shutdownGraceTime: settings.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
       // Workflow spans are made in the sandbox and handed out through a sink to this processor.
       plugins: tracing ? [new OpenTelemetryPlugin(tracing)] : [],
     });
     const running = worker.run();
-    announceReady(format, identity, { task_queue: WORKFLOW_TASK_QUEUE });
+    announceReady(settings.LOG_FORMAT, identity, { task_queue: WORKFLOW_TASK_QUEUE });
     ready.mark(identity);
     await running;
   } finally {
@@ -39,6 +47,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
+  console.error(exitOnSettingsError('workflow worker', err));
   process.exit(1);
 });

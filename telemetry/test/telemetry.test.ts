@@ -12,29 +12,30 @@ import { Resource } from '@opentelemetry/resources';
 import {
   formatLogLine,
   JsonLinesSpanExporter,
-  metricsBindAddress,
+  readSettings,
   ReadyFile,
-  TelemetryConfigError,
+  SettingsError,
   workerRuntimeOptions,
+  workerSettings,
 } from '@calc/telemetry';
 
-describe('telemetry settings', () => {
-  it('serves metrics on loopback unless METRICS_HOST says otherwise, and not at all by default', () => {
-    assert.equal(metricsBindAddress({}), undefined);
-    assert.equal(metricsBindAddress({ METRICS_PORT: '' }), undefined);
-    assert.equal(metricsBindAddress({ METRICS_PORT: '9468' }), '127.0.0.1:9468');
-    assert.equal(metricsBindAddress({ METRICS_PORT: '9468', METRICS_HOST: '0.0.0.0' }), '0.0.0.0:9468');
-    assert.equal(metricsBindAddress({ METRICS_PORT: '9468', METRICS_HOST: '::' }), '[::]:9468');
-    for (const bad of ['http', '0', '65536', '9468 ']) {
-      assert.throws(() => metricsBindAddress({ METRICS_PORT: bad }), TelemetryConfigError);
-    }
+describe('worker runtime', () => {
+  const metrics = (env: Record<string, string>) =>
+    workerRuntimeOptions(readSettings(workerSettings, env), 'w').telemetryOptions?.metrics;
+
+  it('serves Prometheus metrics in seconds on loopback unless METRICS_HOST says otherwise', () => {
+    assert.deepEqual(metrics({ METRICS_PORT: '9468' }), {
+      prometheus: { bindAddress: '127.0.0.1:9468', useSecondsForDurations: true },
+    });
+    assert.equal(metrics({ METRICS_PORT: '9468', METRICS_HOST: '0.0.0.0' })?.prometheus?.bindAddress, '0.0.0.0:9468');
+    assert.equal(metrics({ METRICS_PORT: '9468', METRICS_HOST: '::' })?.prometheus?.bindAddress, '[::]:9468');
   });
 
-  it('asks the Temporal runtime for Prometheus metrics in seconds only when METRICS_PORT is set', () => {
-    assert.equal(workerRuntimeOptions({}, 'w').telemetryOptions, undefined);
-    assert.deepEqual(workerRuntimeOptions({ METRICS_PORT: '9468' }, 'w').telemetryOptions, {
-      metrics: { prometheus: { bindAddress: '127.0.0.1:9468', useSecondsForDurations: true } },
-    });
+  it('serves no metrics when METRICS_PORT is unset or empty, and refuses a malformed one', () => {
+    assert.equal(metrics({}), undefined);
+    assert.equal(metrics({ METRICS_PORT: '' }), undefined);
+    for (const bad of ['http', '0', '65536', '9468 '])
+      assert.throws(() => metrics({ METRICS_PORT: bad }), SettingsError);
   });
 });
 

@@ -4,23 +4,22 @@
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { powerOf6, STEP } from './activities';
-import { ConfigError, loadWorkerConfig, workerIdentity } from './config';
 import {
   announceReady,
-  logFormat,
+  exitOnSettingsError,
   ReadyFile,
   setUpTracing,
-  TelemetryConfigError,
+  workerIdentity,
   workerRuntimeOptions,
 } from '@calc/telemetry';
+import { powerOf6, STEP } from './activities';
+import { loadWorkerConfig } from './config';
 
 async function main(): Promise<void> {
-  const config = loadWorkerConfig(process.env, STEP.waitVariable);
-  const identity = workerIdentity(STEP.activity, STEP.language, config.replica);
-  const format = logFormat(process.env);
+  const config = loadWorkerConfig();
+  const identity = workerIdentity(`${STEP.activity}-${STEP.language}`, config.WORKER_REPLICA);
   const ready = new ReadyFile(process.env.WORKER_READY_FILE).clearOnStopSignal();
-  Runtime.install(workerRuntimeOptions(process.env, identity));
+  Runtime.install(workerRuntimeOptions(config, identity));
   const tracing = setUpTracing(process.env, 'power-of-6-typescript');
   const { connectionOptions, namespace } = loadClientConnectConfig();
   const connection = await NativeConnection.connect(connectionOptions);
@@ -31,13 +30,13 @@ async function main(): Promise<void> {
       taskQueue: STEP.taskQueue,
       identity,
       activities: { [STEP.activity]: powerOf6(config.waitSeconds) },
-      shutdownGraceTime: config.shutdownGraceSeconds * 1000,
+      shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
       // Continues the trace the workflow put in the activity's headers (RunActivity span).
       plugins: tracing ? [new OpenTelemetryPlugin(tracing)] : [],
     });
     // Worker.run() polls from its first tick; the Runtime turns SIGINT/SIGTERM into a drain.
     const running = worker.run();
-    announceReady(format, identity, { task_queue: STEP.taskQueue, wait_seconds: config.waitSeconds });
+    announceReady(config.LOG_FORMAT, identity, { task_queue: STEP.taskQueue, wait_seconds: config.waitSeconds });
     ready.mark(identity);
     await running;
   } finally {
@@ -48,7 +47,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  const setting = err instanceof ConfigError || err instanceof TelemetryConfigError;
-  console.error(setting ? `power_of_6 worker: ${err.message}` : err);
+  console.error(exitOnSettingsError('power_of_6 worker', err));
   process.exit(1);
 });
