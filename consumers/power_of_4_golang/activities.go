@@ -110,7 +110,7 @@ func ParseNumber(payload json.RawMessage) (*big.Int, error) {
 
 // invalidNumber builds the contract's InvalidNumber failure for an already rendered value.
 func invalidNumber(shown, rule string) error {
-	msg := fmt.Sprintf("%s: invalid number %s: %s", ActivityName, shorten(shown, maxShownRunes), rule)
+	msg := fmt.Sprintf("%s: invalid number %s: %s", ActivityName, shorten(shown), rule)
 	return temporal.NewNonRetryableApplicationError(msg, InvalidNumberErrorType, nil)
 }
 
@@ -137,13 +137,13 @@ func showString(s string) string {
 	return strings.TrimSuffix(buf.String(), "\n")
 }
 
-// shorten cuts s to its first limit characters followed by "..." when it is longer.
-func shorten(s string, limit int) string {
-	if utf8.RuneCountInString(s) <= limit {
+// shorten cuts s to its first maxShownRunes characters followed by "..." when it is longer.
+func shorten(s string) string {
+	if utf8.RuneCountInString(s) <= maxShownRunes {
 		return s
 	}
 	end := 0
-	for range limit {
+	for range maxShownRunes {
 		_, size := utf8.DecodeRuneInString(s[end:])
 		end += size
 	}

@@ -48,7 +48,11 @@ type SettingError struct{ Name, Value, Rule string }
 const maxSettingRunes = 40
 
 func (e *SettingError) Error() string {
-	value := showString(shorten(e.Value, maxSettingRunes))
+	runes := []rune(e.Value)
+	value := showString(string(runes[:min(len(runes), maxSettingRunes)]))
+	if len(runes) > maxSettingRunes {
+		value += shortenedEnd
+	}
 	return strings.NewReplacer("{name}", e.Name, "{value}", value, "{rule}", e.Rule).Replace(SettingsMessage)
 }
 

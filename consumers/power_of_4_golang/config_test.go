@@ -135,7 +135,7 @@ func TestSettingMessage(t *testing.T) {
 		{ReplicaVariable, `a "b"`, `invalid setting WORKER_REPLICA="a \"b\"": expected a replica name of letters, digits, '.', '_' or '-', such as 1 or 2`},
 		{HealthPortVariable, "<80>", `invalid setting HEALTH_PORT="<80>": expected a TCP port from 1 to 65535`},
 		{LogFormatVariable, strings.Repeat("x", 40), `invalid setting LOG_FORMAT="` + strings.Repeat("x", 40) + `": expected json or text`},
-		{LogFormatVariable, strings.Repeat("x", 39) + "ÿz!", `invalid setting LOG_FORMAT="` + strings.Repeat("x", 39) + `ÿ...": expected json or text`},
+		{LogFormatVariable, strings.Repeat("x", 39) + "ÿz!", `invalid setting LOG_FORMAT="` + strings.Repeat("x", 39) + `ÿ"...: expected json or text`},
 	}
 	for _, c := range cases {
 		_, err := load(map[string]string{c.name: c.value})
