@@ -1,8 +1,8 @@
-"""Logs, metrics, tracing and the ready file of the worker process.
+"""Logs, metrics and tracing of the worker process.
 
 All of it is driven by the environment and off unless asked for: LOG_FORMAT, METRICS_PORT and
-METRICS_HOST, OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_FILE, OTEL_SERVICE_NAME, and
-WORKER_READY_FILE. The TypeScript and Go workers read the same variables the same way.
+METRICS_HOST, OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_FILE and OTEL_SERVICE_NAME. The
+TypeScript and Go workers read the same variables the same way.
 """
 
 import json
@@ -85,17 +85,6 @@ def configure_logging(log_format: LogFormat, identity: str) -> None:
             )
         )
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
-
-
-def ready_record(log_format: LogFormat, line: str, identity: str, task_queue: str) -> str:
-    """The ready line as printed: as is in text mode, the message of a JSON record otherwise."""
-    if log_format == "text":
-        return line
-    now = datetime.now(UTC).isoformat(timespec="milliseconds")
-    return json.dumps(
-        {"time": now, "level": "info", "msg": line, "identity": identity, "task_queue": task_queue},
-        separators=(",", ":"),
-    )
 
 
 # --- metrics ------------------------------------------------------------------------------
@@ -187,24 +176,3 @@ def set_up_tracing() -> TracerProvider | None:
 
 def tracing_interceptors(provider: TracerProvider | None) -> list[TracingInterceptor]:
     return [] if provider is None else [TracingInterceptor(provider.get_tracer(__name__))]
-
-
-# --- ready file ---------------------------------------------------------------------------
-
-
-class ReadyFile:
-    """WORKER_READY_FILE: present exactly while the worker polls (see docker-compose.yml).
-
-    Removed at start, so a file left by a killed predecessor never counts."""
-
-    def __init__(self, path: Path | None) -> None:
-        self._path = path
-        self.clear()
-
-    def mark(self, identity: str) -> None:
-        if self._path is not None:
-            self._path.write_text(identity + "\n", encoding="utf-8")
-
-    def clear(self) -> None:
-        if self._path is not None:
-            self._path.unlink(missing_ok=True)

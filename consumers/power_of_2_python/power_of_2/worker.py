@@ -8,7 +8,6 @@ import socket
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, Interceptor
@@ -24,14 +23,8 @@ from .contract import (
     SETTINGS_EXIT_CODE,
     TASK_QUEUE,
 )
-from .observability import (
-    ReadyFile,
-    build_runtime,
-    configure_logging,
-    ready_record,
-    set_up_tracing,
-    tracing_interceptors,
-)
+from .observability import build_runtime, configure_logging, set_up_tracing, tracing_interceptors
+from .probe import Probe
 from .settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("power_of_2.worker")
@@ -45,10 +38,6 @@ def build_identity(replica: str) -> str:
     return f"{ACTIVITY_NAME}-{LANGUAGE}-{replica}@{socket.gethostname()}:{os.getpid()}"
 
 
-def ready_line(identity: str) -> str:
-    return f"worker ready identity={identity} task_queue={TASK_QUEUE}"
-
-
 def main() -> int:
     """Entry point of `python -m power_of_2`; returns the process exit code."""
     # Settings first: a typo must stop the worker before it touches the network.
@@ -59,30 +48,36 @@ def main() -> int:
         return SETTINGS_EXIT_CODE
     identity = build_identity(settings.replica)
     configure_logging(settings.log_format, identity)
-    ready_file = os.environ.get("WORKER_READY_FILE")
-    ready = ReadyFile(Path(ready_file) if ready_file else None)
+    probe = Probe(identity, TASK_QUEUE)
+    if settings.health_port is not None:
+        # Before connecting, so that a taken port stops the worker at once.
+        address = f"{settings.health_host}:{settings.health_port}"
+        try:
+            probe.listen(settings.health_host, settings.health_port)
+        except OSError as err:
+            log.error("cannot serve the probe on %s: %s", address, err)
+            return 1
+        log.info("probe on http://%s (/healthz, /readyz)", address)
     tracer_provider = set_up_tracing()
     interceptors = tracing_interceptors(tracer_provider)
     try:
-        return asyncio.run(serve(settings, identity, ready, interceptors))
+        return asyncio.run(serve(settings, probe, interceptors))
     finally:
-        ready.clear()
+        probe.close()
         # __main__ leaves with os._exit, which would drop spans still waiting in a batch.
         if tracer_provider is not None:
             tracer_provider.shutdown()
 
 
-async def serve(
-    settings: Settings,
-    identity: str,
-    ready: ReadyFile | None = None,
-    interceptors: Sequence[Interceptor] = (),
-) -> int:
-    """Connect, poll until SIGTERM/SIGINT, then drain; returns the exit code."""
+async def serve(settings: Settings, probe: Probe, interceptors: Sequence[Interceptor] = ()) -> int:
+    """Connect, poll until SIGTERM/SIGINT, then drain; returns the exit code.
+
+    probe.status follows along: ready once polling, stopping from the stop request on."""
+    identity = probe.identity
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, _request_stop, stop, signum)
+        loop.add_signal_handler(signum, _request_stop, stop, probe, signum)
 
     try:
         connect_config = ClientConfig.load_client_connect_config()
@@ -129,17 +124,13 @@ async def serve(
     # has no event for it, hence the short poll.
     while not (worker.is_running or running.done() or stop.is_set()):  # noqa: ASYNC110
         await asyncio.sleep(_READY_POLL_SECONDS)
-    if worker.is_running:
-        line = ready_line(identity)
-        print(ready_record(settings.log_format, line, identity, TASK_QUEUE), flush=True)
-        log.info("%s", line)
-        if ready is not None:
-            ready.mark(identity)
+    if worker.is_running and not stop.is_set():
+        probe.status = "ready"
+        log.info("worker ready: polling %s", TASK_QUEUE)
 
     await _finished_before_stop(running, stop)
-    if ready is not None:
-        # No longer taking new tasks: the health check should say so from now on.
-        ready.clear()
+    # No longer taking new tasks, whether stopped or failed: the probe says so from now on.
+    probe.status = "stopping"
     if stop.is_set() and not running.done():
         log.info(
             "stop requested: no new tasks; in-flight activities get %ss to finish",
@@ -155,7 +146,8 @@ async def serve(
     return 0
 
 
-def _request_stop(stop: asyncio.Event, signum: signal.Signals) -> None:
+def _request_stop(stop: asyncio.Event, probe: Probe, signum: signal.Signals) -> None:
+    probe.status = "stopping"
     if stop.is_set():
         log.info("%s received again; shutdown already under way", signum.name)
         return

@@ -1,4 +1,4 @@
-"""`python -m power_of_2` as a process: start-up checks, identity and ready line."""
+"""`python -m power_of_2` as a process: start-up checks and identity."""
 
 import json
 import os
@@ -18,10 +18,9 @@ from power_of_2.contract import (
     SECONDS_RULE,
     SETTINGS_EXIT_CODE,
     SHUTDOWN_GRACE_VARIABLE,
-    TASK_QUEUE,
     WAIT_VARIABLE,
 )
-from power_of_2.worker import build_identity, ready_line
+from power_of_2.worker import build_identity
 from tests.contract_files import PROJECT_DIR
 
 # Nothing listens here: if the worker tried to connect it would fail with a different message.
@@ -66,7 +65,7 @@ def test_unreachable_server_exits_non_zero() -> None:
     result = _run_worker({WAIT_VARIABLE: "0"})
     assert result.returncode != 0
     assert _UNREACHABLE in result.stderr
-    assert "worker ready" not in result.stdout
+    assert "worker ready" not in result.stderr
 
 
 def test_identity_names_activity_language_replica_host_and_pid() -> None:
@@ -75,5 +74,12 @@ def test_identity_names_activity_language_replica_host_and_pid() -> None:
     assert re.fullmatch(r"power_of_2-python-3@[^:]+:\d+", identity)
 
 
-def test_ready_line_shape() -> None:
-    assert ready_line("id@h:1") == f"worker ready identity=id@h:1 task_queue={TASK_QUEUE}"
+def test_taken_probe_port_stops_before_connecting() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _run_worker({HEALTH_PORT_VARIABLE: str(port)})
+    assert result.returncode == 1
+    assert f"cannot serve the probe on 127.0.0.1:{port}" in result.stderr
+    assert "connecting" not in result.stderr

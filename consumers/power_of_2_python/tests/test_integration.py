@@ -21,8 +21,14 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from power_of_2.contract import INVALID_NUMBER_ERROR_TYPE, TASK_QUEUE, WAIT_VARIABLE
+from power_of_2.contract import (
+    HEALTH_PORT_VARIABLE,
+    INVALID_NUMBER_ERROR_TYPE,
+    TASK_QUEUE,
+    WAIT_VARIABLE,
+)
 from tests.contract_files import PROJECT_DIR
+from tests.probe_client import free_port, get
 from tests.probe_workflow import PROBE_TASK_QUEUE, PowerOf2ProbeWorkflow
 
 TEMPORAL_CLI = PROJECT_DIR.parent.parent / ".tools/bin/temporal"
@@ -37,15 +43,23 @@ _READY_TIMEOUT_SECONDS = 30
 class WorkerProcess:
     process: asyncio.subprocess.Process
     identity: str
+    probe_url: str
     stderr_lines: list[str]
     draining: "asyncio.Task[None]"
 
     async def stop(self) -> int:
         """SIGTERM, then the exit code once the process and its stderr have both ended."""
         self.process.send_signal(signal.SIGTERM)
+        return await self.exit_code()
+
+    async def exit_code(self) -> int:
         code = await asyncio.wait_for(self.process.wait(), timeout=30)
         await self.draining
         return code
+
+    async def readyz(self) -> tuple[int, dict[str, Any]]:
+        code, _, body = await asyncio.to_thread(get, self.probe_url + "/readyz")
+        return code, body
 
     def first_line_index(self, text: str) -> int:
         return next(i for i, line in enumerate(self.stderr_lines) if text in line)
@@ -68,6 +82,7 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
 async def worker_process(
     env: WorkflowEnvironment, **extra_env: str
 ) -> AsyncIterator[WorkerProcess]:
+    port = free_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -77,12 +92,11 @@ async def worker_process(
             **os.environ,
             "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
             "TEMPORAL_NAMESPACE": env.client.namespace,
+            HEALTH_PORT_VARIABLE: str(port),
             **extra_env,
         },
-        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    assert process.stdout is not None
     assert process.stderr is not None
     stderr_lines: list[str] = []
 
@@ -92,14 +106,25 @@ async def worker_process(
             stderr_lines.append(line.decode().rstrip())
 
     draining = asyncio.create_task(drain_stderr(process.stderr))
+    worker = WorkerProcess(process, "", f"http://127.0.0.1:{port}", stderr_lines, draining)
     try:
-        first = await asyncio.wait_for(process.stdout.readline(), _READY_TIMEOUT_SECONDS)
-        line = first.decode().strip()
-        assert line.startswith("worker ready identity="), (line, stderr_lines)
-        fields = dict(part.split("=", 1) for part in line.removeprefix("worker ready ").split())
-        assert fields["task_queue"] == TASK_QUEUE
-        assert fields["identity"].endswith(f":{process.pid}")
-        yield WorkerProcess(process, fields["identity"], stderr_lines, draining)
+        # As a health checker would: poll /readyz until the worker says it polls its queue.
+        deadline = asyncio.get_running_loop().time() + _READY_TIMEOUT_SECONDS
+        while True:
+            assert process.returncode is None, ("worker exited", stderr_lines)
+            assert asyncio.get_running_loop().time() < deadline, ("never ready", stderr_lines)
+            try:
+                code, body = await worker.readyz()
+            except OSError:  # not listening yet
+                code, body = 0, {}
+            if code == 200:
+                break
+            await asyncio.sleep(0.1)
+        assert body["status"] == "ready"
+        assert body["task_queue"] == TASK_QUEUE
+        assert body["identity"].endswith(f":{process.pid}")
+        worker.identity = body["identity"]
+        yield worker
     finally:
         if process.returncode is None:
             process.kill()
@@ -157,8 +182,16 @@ async def test_sigterm_lets_the_activity_in_flight_finish() -> None:
         else:
             pytest.fail("the activity never started")
 
-        stopping = asyncio.create_task(worker.stop())
+        worker.process.send_signal(signal.SIGTERM)
+        # Unready at once, while the activity in flight still runs.
+        for _ in range(50):
+            code, body = await worker.readyz()
+            if body["status"] == "stopping":
+                break
+            await asyncio.sleep(0.02)
+        assert (code, body["status"], body["identity"]) == (503, "stopping", worker.identity)
+        assert worker.process.returncode is None
         assert await handle.result() == "9"
-        assert await stopping == 0
+        assert await worker.exit_code() == 0
         # The signal arrived mid-wait, and the activity still completed afterwards.
         assert worker.first_line_index("SIGTERM received") < worker.first_line_index("completed")

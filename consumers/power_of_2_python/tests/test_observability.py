@@ -1,4 +1,4 @@
-"""The JSON log format, the span file and the ready file."""
+"""The JSON log format and the span file."""
 
 import json
 import logging
@@ -11,8 +11,6 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from power_of_2.observability import (
     JsonFormatter,
     JsonLinesSpanExporter,
-    ReadyFile,
-    ready_record,
 )
 
 
@@ -29,12 +27,6 @@ def test_json_log_line_carries_identity_and_activity_fields() -> None:
     assert entry["workflow_id"] == "calculate-2-abc"
 
 
-def test_ready_record_keeps_the_ready_words_in_both_formats() -> None:
-    line = "worker ready identity=a@b:1 task_queue=q"
-    assert ready_record("text", line, "a@b:1", "q") == line
-    assert json.loads(ready_record("json", line, "a@b:1", "q"))["msg"] == line
-
-
 def test_span_file_gets_one_json_line_per_span(tmp_path: Path) -> None:
     path = tmp_path / "spans.jsonl"
     provider = TracerProvider(resource=Resource.create({"service.name": "svc"}))
@@ -49,15 +41,3 @@ def test_span_file_gets_one_json_line_per_span(tmp_path: Path) -> None:
     assert len(inner["traceId"]) == 32
     assert inner["parentSpanId"] == outer["spanId"]
     assert outer["parentSpanId"] == ""
-
-
-def test_ready_file_is_removed_at_start_written_then_cleared(tmp_path: Path) -> None:
-    path = tmp_path / "ready"
-    path.write_text("left by a killed worker\n")
-    ready = ReadyFile(path)
-    assert not path.exists()
-    ready.mark("power_of_2-python-1@host:1")
-    assert path.read_text() == "power_of_2-python-1@host:1\n"
-    ready.clear()
-    assert not path.exists()
-    ReadyFile(None).mark("nothing happens")
