@@ -1,8 +1,12 @@
 /**
- * Benchmark settings from the environment. BENCH_QUICK=1 shrinks every phase to a smoke run
- * that checks the wiring in about a minute; its figures mean nothing.
+ * Benchmark settings from the environment, checked like every process's settings: a bad
+ * value stops the run with one line naming it (run.ts) before anything starts.
+ * BENCH_QUICK=1 shrinks every phase to a smoke run that checks the wiring in about a minute;
+ * its figures mean nothing.
  */
 import { join } from 'node:path';
+import { makeValidator, str } from 'envalid';
+import { readSettings, SettingsError, wholeNumber, type Env } from '@calc/telemetry';
 
 export interface BenchConfig {
   quick: boolean;
@@ -23,41 +27,51 @@ export interface BenchConfig {
   note: string;
 }
 
-type Env = Record<string, string | undefined>;
+const MAX_CONCURRENCY = 4096;
+const CONCURRENCY_RULE = `a comma-separated list of whole numbers from 1 to ${MAX_CONCURRENCY}, such as 1,8,32`;
 
-function positive(env: Env, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!/^[0-9]+(\.[0-9]+)?$/.test(raw) || value <= 0) {
-    throw new Error(`${name}=${JSON.stringify(raw)} must be a positive number`);
-  }
-  return value;
-}
-
-function list(env: Env, name: string, fallback: number[]): number[] {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const values = raw.split(',').map((s) => Number(s.trim()));
-  if (values.some((v) => !Number.isInteger(v) || v < 1 || v > 4096)) {
-    throw new Error(`${name}=${JSON.stringify(raw)} must be a comma-separated list of whole numbers from 1 to 4096`);
+// The one list setting, so its validator names its variable itself.
+const concurrencyList = makeValidator<number[]>((raw) => {
+  const values = raw.split(',').map(Number);
+  if (!/^[0-9]+( *, *[0-9]+)*$/.test(raw) || values.some((v) => v < 1 || v > MAX_CONCURRENCY)) {
+    throw new SettingsError('BENCH_CONCURRENCY', raw, CONCURRENCY_RULE);
   }
   return values;
-}
+});
 
+const flag = wholeNumber(0, 1);
+const count = wholeNumber(1, 1_000_000);
+const seconds = wholeNumber(1, 3600);
+
+/** Throws SettingsError for the first bad BENCH_* value. */
 export function loadBenchConfig(env: Env): BenchConfig {
-  const quick = env.BENCH_QUICK === '1';
+  const quick = readSettings({ BENCH_QUICK: flag({ default: 0 }) }, env).BENCH_QUICK === 1;
+  const s = readSettings(
+    {
+      BENCH_LATENCY_CALCS: count({ default: quick ? 20 : 200 }),
+      BENCH_WARMUP_CALCS: count({ default: quick ? 5 : 30 }),
+      BENCH_SECONDS: seconds({ default: quick ? 3 : 20 }),
+      BENCH_MIN_CALCS: count({ default: quick ? 60 : 500 }),
+      BENCH_CONCURRENCY: concurrencyList({ default: quick ? [1, 8] : [1, 8, 32, 128] }),
+      BENCH_API_SECONDS: seconds({ default: quick ? 2 : 10 }),
+      BENCH_API_CONNECTIONS: count({ default: 32 }),
+      BENCH_SKIP_API_LOAD: flag({ default: 0 }),
+      BENCH_RESULTS_DIR: str({ default: join(__dirname, 'results') }),
+      BENCH_NOTE: str({ default: '' }),
+    },
+    env,
+  );
   return {
     quick,
-    latencyCalcs: Math.round(positive(env, 'BENCH_LATENCY_CALCS', quick ? 20 : 200)),
-    warmupCalcs: Math.round(positive(env, 'BENCH_WARMUP_CALCS', quick ? 5 : 30)),
-    windowSeconds: positive(env, 'BENCH_SECONDS', quick ? 3 : 20),
-    windowCalcs: Math.round(positive(env, 'BENCH_MIN_CALCS', quick ? 60 : 500)),
-    concurrencies: list(env, 'BENCH_CONCURRENCY', quick ? [1, 8] : [1, 8, 32, 128]),
-    apiSeconds: positive(env, 'BENCH_API_SECONDS', quick ? 2 : 10),
-    apiConnections: Math.round(positive(env, 'BENCH_API_CONNECTIONS', 32)),
-    skipApiLoad: env.BENCH_SKIP_API_LOAD === '1',
-    resultsDir: env.BENCH_RESULTS_DIR || join(__dirname, 'results'),
-    note: env.BENCH_NOTE ?? '',
+    latencyCalcs: s.BENCH_LATENCY_CALCS,
+    warmupCalcs: s.BENCH_WARMUP_CALCS,
+    windowSeconds: s.BENCH_SECONDS,
+    windowCalcs: s.BENCH_MIN_CALCS,
+    concurrencies: s.BENCH_CONCURRENCY,
+    apiSeconds: s.BENCH_API_SECONDS,
+    apiConnections: s.BENCH_API_CONNECTIONS,
+    skipApiLoad: s.BENCH_SKIP_API_LOAD === 1,
+    resultsDir: s.BENCH_RESULTS_DIR,
+    note: s.BENCH_NOTE,
   };
 }

@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { exitOnSettingsError } from '@calc/telemetry';
 import { startStack, ZERO_WAITS, type RunningStack } from '../tests/stack';
 import { apiLoad, type ApiLoadResult } from './api-load';
 import { startBaseline, type RunningBaseline } from './baseline';
@@ -114,6 +115,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
+  console.error(exitOnSettingsError('bench', err));
   process.exitCode = 1;
 });
