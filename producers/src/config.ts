@@ -1,7 +1,9 @@
 /**
- * API settings from the environment. Every value has a default; a malformed one stops the
- * API at start-up with a message naming the variable.
+ * API settings from the environment, through the shared settings rules of @calc/telemetry.
+ * Every value has a default; a malformed one throws SettingsError naming the variable.
  */
+import { str } from 'envalid';
+import { logFormat, readSettings, wholeNumber, type LogFormat } from '@calc/telemetry';
 import { DEFAULT_OPTIONS, type CalculateOptions } from './workflows';
 
 export interface ApiConfig {
@@ -12,49 +14,45 @@ export interface ApiConfig {
   /** Upper bound of `GET /result/{id}?wait=`. */
   maxResultWaitSeconds: number;
   workflowOptions: Required<CalculateOptions>;
-  /** When set, every route but /health needs `Authorization: Bearer <token>`. */
+  /** When set, every route but /health and /ready needs `Authorization: Bearer <token>`. */
   apiToken?: string;
+  logFormat: LogFormat;
+  logLevel: string;
 }
 
-type Env = Record<string, string | undefined>;
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = /^[0-9]+$/.test(raw) ? Number(raw) : NaN;
-  if (!(value >= min && value <= max)) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} must be a whole number from ${min} to ${max}`);
-  }
-  return value;
-}
-
-export function loadApiConfig(env: Env): ApiConfig {
-  return {
-    host: env.API_HOST || '127.0.0.1',
-    port: integer(env, 'API_PORT', 8000, 0, 65535),
-    maxInputDigits: integer(env, 'MAX_INPUT_DIGITS', 1000, 1, 100_000),
-    maxResultWaitSeconds: integer(env, 'RESULT_MAX_WAIT_SECONDS', 60, 0, 3600),
-    apiToken: env.API_TOKEN || undefined,
-    workflowOptions: {
-      startToCloseTimeoutSeconds: integer(
-        env,
-        'ACTIVITY_START_TO_CLOSE_TIMEOUT_SECONDS',
-        DEFAULT_OPTIONS.startToCloseTimeoutSeconds,
+export function loadApiConfig(env: Record<string, string | undefined>): ApiConfig {
+  const s = readSettings(
+    {
+      API_HOST: str({ default: '127.0.0.1' }),
+      API_PORT: wholeNumber(0, 65535)({ default: 8000 }),
+      MAX_INPUT_DIGITS: wholeNumber(1, 100_000)({ default: 1000 }),
+      RESULT_MAX_WAIT_SECONDS: wholeNumber(0, 3600)({ default: 60 }),
+      API_TOKEN: str({ default: undefined }),
+      ACTIVITY_START_TO_CLOSE_TIMEOUT_SECONDS: wholeNumber(
         1,
         86_400,
-      ),
-      heartbeatTimeoutSeconds: integer(
-        env,
-        'ACTIVITY_HEARTBEAT_TIMEOUT_SECONDS',
-        DEFAULT_OPTIONS.heartbeatTimeoutSeconds,
-        1,
-        3600,
-      ),
-      maximumAttempts: integer(env, 'ACTIVITY_MAXIMUM_ATTEMPTS', DEFAULT_OPTIONS.maximumAttempts, 1, 1000),
+      )({
+        default: DEFAULT_OPTIONS.startToCloseTimeoutSeconds,
+      }),
+      ACTIVITY_HEARTBEAT_TIMEOUT_SECONDS: wholeNumber(1, 3600)({ default: DEFAULT_OPTIONS.heartbeatTimeoutSeconds }),
+      ACTIVITY_MAXIMUM_ATTEMPTS: wholeNumber(1, 1000)({ default: DEFAULT_OPTIONS.maximumAttempts }),
+      LOG_FORMAT: logFormat({ default: 'text' }),
+      LOG_LEVEL: str({ default: 'info' }),
     },
+    env,
+  );
+  return {
+    host: s.API_HOST,
+    port: s.API_PORT,
+    maxInputDigits: s.MAX_INPUT_DIGITS,
+    maxResultWaitSeconds: s.RESULT_MAX_WAIT_SECONDS,
+    apiToken: s.API_TOKEN,
+    workflowOptions: {
+      startToCloseTimeoutSeconds: s.ACTIVITY_START_TO_CLOSE_TIMEOUT_SECONDS,
+      heartbeatTimeoutSeconds: s.ACTIVITY_HEARTBEAT_TIMEOUT_SECONDS,
+      maximumAttempts: s.ACTIVITY_MAXIMUM_ATTEMPTS,
+    },
+    logFormat: s.LOG_FORMAT,
+    logLevel: s.LOG_LEVEL,
   };
 }

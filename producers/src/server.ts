@@ -5,35 +5,33 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
+import type { FastifyServerOptions } from 'fastify';
 import pino from 'pino';
+import { prettyFactory } from 'pino-pretty';
+import { exitOnSettingsError, setUpTracing, type LogFormat } from '@calc/telemetry';
 import { buildApp } from './app';
-import { ConfigError, loadApiConfig } from './config';
-import { formatLogLine, logFormat, setUpTracing, TelemetryConfigError, without, type LogFormat } from '@calc/telemetry';
+import { loadApiConfig } from './config';
 
-/** pino writes JSON; in text mode each record is rewritten as one `time level msg k=v` line. */
-function apiLogger(format: LogFormat, level: string) {
-  const options = {
-    level,
-    base: { service: 'calc-api' },
-    timestamp: pino.stdTimeFunctions.isoTime,
+/** Fastify's pino: JSON records, or one `[time] LEVEL: message {fields}` line each in text. */
+function loggerOptions(format: LogFormat, level: string): FastifyServerOptions['logger'] {
+  const options = { level, base: { service: 'calc-api' }, timestamp: pino.stdTimeFunctions.isoTime };
+  if (format === 'json') {
     // "info" rather than pino's 30, like the workers' records.
-    formatters: { level: (label: string) => ({ level: label }) },
-  };
-  if (format === 'json') return pino(options);
-  return pino(options, {
-    write(line: string) {
-      const record = JSON.parse(line) as Record<string, unknown>;
-      const { time, level, msg } = record as { time: string; level: string; msg?: string };
-      // pid, hostname and service are the same on every line: the text form leaves them out.
-      const fields = without(record, ['time', 'level', 'msg', 'pid', 'hostname', 'service']);
-      process.stdout.write(`${formatLogLine('text', new Date(time), level, msg ?? '', fields)}\n`);
-    },
+    return { ...options, formatters: { level: (label: string) => ({ level: label }) } };
+  }
+  // pid, hostname and service are the same on every line: the text form leaves them out. An
+  // error stays on its record's line too (pino-pretty's stream would print it as a block).
+  const prettify = prettyFactory({
+    singleLine: true,
+    errorLikeObjectKeys: [],
+    ignore: 'pid,hostname,service',
+    translateTime: false,
   });
+  return { ...options, stream: { write: (record: string) => process.stdout.write(prettify(record)) } };
 }
 
 async function main(): Promise<void> {
   const config = loadApiConfig(process.env);
-  const loggerInstance = apiLogger(logFormat(process.env), process.env.LOG_LEVEL || 'info');
   const tracing = setUpTracing(process.env, 'calc-api');
   const { connectionOptions, namespace } = loadClientConnectConfig();
   // A lazy connection lets the API start (and report 503 on /ready) before Temporal is up.
@@ -44,7 +42,7 @@ async function main(): Promise<void> {
     // Puts the trace context into the workflow's headers: the workflow continues the trace.
     interceptors: tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : undefined,
   });
-  const app = await buildApp({ client, config, loggerInstance });
+  const app = await buildApp({ client, config, logger: loggerOptions(config.logFormat, config.logLevel) });
 
   let closing = false;
   const close = (signal: NodeJS.Signals) => {
@@ -76,7 +74,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  const setting = err instanceof ConfigError || err instanceof TelemetryConfigError;
-  console.error(setting ? `api: ${err.message}` : err);
+  console.error(exitOnSettingsError('api', err));
   process.exit(1);
 });

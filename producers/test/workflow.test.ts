@@ -6,9 +6,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { SpanKind } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Context } from '@temporalio/activity';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { msToTs } from '@temporalio/common/lib/time';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
@@ -449,17 +453,20 @@ describe('REST API', () => {
 
   it('counts requests by method, route pattern and status on /metrics', async () => {
     await app.inject({ method: 'GET', url: '/result/calculate-0-unknown-for-metrics' });
+    await app.inject({ method: 'GET', url: '/no-route-for-metrics' });
     const res = await app.inject({ method: 'GET', url: '/metrics' });
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /^text\/plain/);
     assert.match(
       res.body,
-      /^calc_api_http_requests_total\{method="GET",route="\/result\/:workflow_id",status="404"\} [1-9]/m,
-    );
-    assert.match(
-      res.body,
       /^calc_api_http_request_duration_seconds_count\{method="GET",route="\/result\/:workflow_id",status="404"\} [1-9]/m,
     );
+    // A URL no route serves is counted under one label, so probing URLs makes no new series.
+    assert.match(
+      res.body,
+      /^calc_api_http_request_duration_seconds_count\{method="GET",route="unmatched",status="404"\} [1-9]/m,
+    );
+    assert.doesNotMatch(res.body, /for-metrics/);
     assert.match(res.body, /^calc_api_process_resident_memory_bytes /m);
   });
 
@@ -516,5 +523,53 @@ describe('REST API', () => {
     const res = await app.inject({ method: 'GET', url: '/nope' });
     assert.equal(res.statusCode, 404);
     assert.equal(res.json<{ message: string }>().message, 'no route GET /nope');
+  });
+});
+
+describe('REST API tracing', () => {
+  const exporter = new InMemorySpanExporter();
+  let traced: FastifyInstance;
+  before(async () => {
+    // As server.ts does when tracing is on, but after the app's modules are loaded.
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    provider.register({ contextManager: new AsyncLocalStorageContextManager() });
+    traced = await buildApp({
+      client: new Client({
+        connection: client.connection,
+        interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
+      }),
+      config: loadApiConfig({}),
+    });
+  });
+  after(async () => traced?.close());
+
+  it('continues the caller\'s trace in a "POST /" span, the parent of StartWorkflow', async () => {
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    const caller = 'b7ad6b7169203331';
+    const res = await traced.inject({
+      method: 'POST',
+      url: '/?number=2',
+      headers: { traceparent: `00-${traceId}-${caller}-01` },
+    });
+    assert.equal(res.statusCode, 202);
+    const spans = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
+    const http = spans.find((s) => s.name === 'POST /');
+    assert.ok(http, `no "POST /" span among ${spans.map((s) => s.name).join(', ')}`);
+    assert.equal(http.kind, SpanKind.SERVER);
+    assert.equal(http.parentSpanId, caller);
+    assert.equal(http.attributes['http.response.status_code'], 202);
+    const start = spans.find((s) => s.name === 'StartWorkflow:CalculateWorkflow');
+    assert.equal(start?.parentSpanId, http.spanContext().spanId);
+  });
+
+  it('leaves the probes and /metrics out of the traces', async () => {
+    exporter.reset();
+    for (const url of ['/health', '/ready', '/metrics']) {
+      assert.equal((await traced.inject({ method: 'GET', url })).statusCode, 200, url);
+    }
+    assert.deepEqual(
+      exporter.getFinishedSpans().map((s) => s.name),
+      [],
+    );
   });
 });

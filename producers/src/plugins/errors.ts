@@ -1,0 +1,27 @@
+/**
+ * Every error answers with the same JSON body (see http-error.ts). Messages of 4xx errors are
+ * meant for the caller; a 5xx shows no internals, and an unreachable Temporal is a 503.
+ */
+import { status as grpcStatus } from '@grpc/grpc-js';
+import { isGrpcServiceError } from '@temporalio/client';
+import fp from 'fastify-plugin';
+import { errorBody, HttpError } from '../http-error';
+
+export default fp(async (app) => {
+  app.setErrorHandler<Error & { statusCode?: number }>((err, request, reply) => {
+    if (err instanceof HttpError) return reply.code(err.statusCode).send(errorBody(err.statusCode, err.message));
+    const code = err.statusCode;
+    // Fastify's own 4xx (body too large, bad content type, ...) carry safe messages.
+    if (code !== undefined && code >= 400 && code < 500) return reply.code(code).send(errorBody(code, err.message));
+    if (isGrpcServiceError(err) && (err.code === grpcStatus.UNAVAILABLE || err.code === grpcStatus.DEADLINE_EXCEEDED)) {
+      request.log.warn({ err }, 'Temporal is unreachable');
+      return reply.code(503).send(errorBody(503, 'Temporal is unreachable; try again shortly'));
+    }
+    request.log.error({ err }, 'request failed');
+    return reply.code(500).send(errorBody(500, 'internal error; see the API log'));
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(errorBody(404, `no route ${request.method} ${request.url.split('?')[0]}`)),
+  );
+});

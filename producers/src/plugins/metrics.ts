@@ -1,0 +1,39 @@
+/**
+ * The API's Prometheus metrics on GET /metrics: requests by method, route pattern and status
+ * (a histogram of their durations), and the process's own figures, all prefixed calc_api_.
+ */
+import fastifyMetrics from 'fastify-metrics';
+import fp from 'fastify-plugin';
+import promClient from 'prom-client';
+import { metricsSchema } from '../schemas';
+
+export default fp(async (app) => {
+  // A registry per app, not prom-client's global one, which allows a metric name only once
+  // per process (tests build several apps).
+  const registry = new promClient.Registry();
+  await app.register(fastifyMetrics, {
+    promClient,
+    endpoint: null,
+    defaultMetrics: { enabled: true, register: registry, prefix: 'calc_api_' },
+    routeMetrics: {
+      enabled: { histogram: true, summary: false },
+      // Unknown URLs count too, under one label: ids must not make new series.
+      registeredRoutesOnly: false,
+      invalidRouteGroup: 'unmatched',
+      overrides: {
+        labels: { status: 'status' },
+        histogram: {
+          name: 'calc_api_http_request_duration_seconds',
+          help: 'Time from receiving a request to sending its answer',
+          buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+          registers: [registry],
+        },
+        // Disabled above, but still created: kept out of every registry.
+        summary: { registers: [] },
+      },
+    },
+  });
+  app.get('/metrics', { schema: metricsSchema, config: { otel: false } }, async (_request, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  );
+});

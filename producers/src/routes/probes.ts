@@ -1,0 +1,58 @@
+/**
+ * Liveness and readiness for orchestrators, which probe every few seconds: neither traced nor
+ * behind the bearer token.
+ */
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import type { FastifyPluginAsync } from 'fastify';
+import { WORKFLOW_TASK_QUEUE } from '@calc/contracts';
+import { healthSchema, readySchema } from '../schemas';
+
+/** A workflow worker whose last poll is older than this no longer counts as polling. */
+const POLLER_FRESH_MS = 60_000;
+
+const config = { public: true, otel: false };
+
+const probeRoutes: FastifyPluginAsync<{ client: Client }> = async (app, { client }) => {
+  // Liveness: the process is up and serving HTTP. Nothing external is checked, so a Temporal
+  // outage never gets the API restarted.
+  app.get('/health', { schema: healthSchema, config }, async () => ({ status: 'ok' }));
+
+  // Readiness: a POST would be served end to end, that is Temporal answers and some workflow
+  // worker has polled calculation-task-queue within the last minute.
+  app.get('/ready', { schema: readySchema, config }, async (request, reply) => {
+    const deadline = () => Date.now() + 2000;
+    try {
+      await client.withDeadline(deadline(), () => client.workflowService.getSystemInfo({}));
+    } catch (err) {
+      request.log.warn({ err }, 'readiness: Temporal is unreachable');
+      return reply.code(503).send({ status: 'unavailable', temporal: 'unreachable', workflow_worker: 'unknown' });
+    }
+    let fresh: boolean;
+    try {
+      const { pollers } = await client.withDeadline(deadline(), () =>
+        client.workflowService.describeTaskQueue({
+          namespace: client.options.namespace,
+          taskQueue: { name: WORKFLOW_TASK_QUEUE },
+          taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        }),
+      );
+      const now = Date.now();
+      fresh = pollers.some((p) => {
+        const seen = p.lastAccessTime?.seconds;
+        return seen != null && now - Number(seen) * 1000 < POLLER_FRESH_MS;
+      });
+    } catch (err) {
+      // Temporal answered but would not describe the queue (a missing namespace, say).
+      request.log.warn({ err }, 'readiness: cannot list the pollers of the workflow task queue');
+      return reply.code(503).send({ status: 'unavailable', temporal: 'reachable', workflow_worker: 'unknown' });
+    }
+    if (!fresh) {
+      request.log.warn({ taskQueue: WORKFLOW_TASK_QUEUE }, 'readiness: no workflow worker polls');
+      return reply.code(503).send({ status: 'unavailable', temporal: 'reachable', workflow_worker: 'not polling' });
+    }
+    return { status: 'ready', temporal: 'reachable', workflow_worker: 'polling' };
+  });
+};
+
+export default probeRoutes;
