@@ -2,6 +2,7 @@ package main
 
 import (
 	"math"
+	"net"
 	"reflect"
 	"regexp"
 	"slices"
@@ -27,7 +28,6 @@ type Settings struct {
 	MetricsHost string `env:"METRICS_HOST" envDefault:"127.0.0.1"`
 	HealthPort  port   `env:"HEALTH_PORT"`
 	HealthHost  string `env:"HEALTH_HOST" envDefault:"127.0.0.1"`
-	ReadyFile   string `env:"WORKER_READY_FILE"`
 	TracesFile  string `env:"OTEL_TRACES_FILE"`
 	// OTLP traces are on when either endpoint is set.
 	OTLPEndpoint       string `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
@@ -40,6 +40,9 @@ type (
 	logFormat string
 	port      uint16
 )
+
+// on returns the host:port address of the port on host.
+func (p port) on(host string) string { return net.JoinHostPort(host, strconv.Itoa(int(p))) }
 
 // SettingError is a malformed setting; its message is the contract's one line.
 type SettingError struct{ Name, Value, Rule string }

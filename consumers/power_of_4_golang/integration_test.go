@@ -1,9 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -130,6 +132,10 @@ func TestIntegrationWithDevServer(t *testing.T) {
 		if err := proc.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
+		// The activity still waits, so the drain is under way while the probe is asked.
+		if code, body := proc.waitReadiness(t, "stopping"); code != http.StatusServiceUnavailable || body["identity"] != proc.identity {
+			t.Errorf("/readyz while draining answers %d %v, want 503 stopping", code, body)
+		}
 		var got string
 		if err := run.Get(ctx, &got); err != nil {
 			t.Fatalf("workflow failed: %v", err)
@@ -144,7 +150,7 @@ func TestIntegrationWithDevServer(t *testing.T) {
 		select {
 		case err := <-proc.exited:
 			if err != nil {
-				t.Errorf("worker exit: %v\nstderr:\n%s", err, proc.stderr.String())
+				t.Errorf("worker exit: %v\noutput:\n%s", err, proc.output.String())
 			}
 		case <-time.After(30 * time.Second):
 			t.Error("worker did not exit after SIGTERM")
@@ -156,13 +162,20 @@ func TestIntegrationWithDevServer(t *testing.T) {
 type workerProcess struct {
 	cmd      *exec.Cmd
 	identity string
-	stderr   *lockedBuffer
+	probe    string // base URL of its health probe
+	output   *lockedBuffer
 	exited   chan error
 }
 
-// startWorkerProcess builds and starts the worker, waits for its ready line and checks it.
+// startWorkerProcess builds and starts the worker and waits until its probe says it polls.
 func startWorkerProcess(ctx context.Context, t *testing.T, hostPort string) *workerProcess {
 	t.Helper()
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	healthPort := free.Addr().(*net.TCPAddr).Port
+	_ = free.Close()
 	cmd := exec.CommandContext(ctx, workerBinary(t))
 	cmd.Env = append(os.Environ(),
 		"TEMPORAL_CONFIG_FILE="+filepath.Join(t.TempDir(), "absent.toml"),
@@ -173,48 +186,52 @@ func startWorkerProcess(ctx context.Context, t *testing.T, hostPort string) *wor
 		fmt.Sprintf("%s=%g", WaitVariable, itestWait.Seconds()),
 		ReplicaVariable+"="+itestReplica,
 		ShutdownGraceVariable+"=20",
+		fmt.Sprintf("%s=%d", HealthPortVariable, healthPort),
+		HealthHostVariable+"=",
 	)
-	p := &workerProcess{cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan error, 1)}
-	cmd.Stderr = p.stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := &workerProcess{cmd: cmd, output: &lockedBuffer{}, exited: make(chan error, 1),
+		probe: fmt.Sprintf("http://127.0.0.1:%d", healthPort)}
+	cmd.Stdout, cmd.Stderr = p.output, p.output
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	lines := make(chan string)
-	go func() {
-		scanner := bufio.NewScanner(stdout)
-		for scanner.Scan() {
-			lines <- scanner.Text()
-		}
-		close(lines)
-		p.exited <- cmd.Wait()
-	}()
+	go func() { p.exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		if t.Failed() {
-			t.Logf("worker stderr:\n%s", p.stderr.String())
+			t.Logf("worker output:\n%s", p.output.String())
 		}
 	})
 
 	host, _ := os.Hostname()
 	p.identity = fmt.Sprintf("power_of_4-go-%s@%s:%d", itestReplica, host, cmd.Process.Pid)
-	want := fmt.Sprintf("worker ready identity=%s task_queue=%s", p.identity, TaskQueue)
-	select {
-	case line, ok := <-lines:
-		if !ok || line != want {
-			t.Fatalf("first stdout line %q, want %q\nstderr:\n%s", line, want, p.stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("no ready line within 30s\nstderr:\n%s", p.stderr.String())
+	code, body := p.waitReadiness(t, "ready")
+	if code != http.StatusOK || body["identity"] != p.identity || body["task_queue"] != TaskQueue {
+		t.Fatalf("/readyz answers %d %v, want 200 from %s on %s", code, body, p.identity, TaskQueue)
 	}
-	go func() {
-		for range lines {
-		}
-	}()
 	return p
+}
+
+// waitReadiness polls /readyz until it reports status, for at most 30 seconds.
+func (p *workerProcess) waitReadiness(t *testing.T, status string) (int, map[string]string) {
+	t.Helper()
+	var last string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		res, err := http.Get(p.probe + ReadinessPath)
+		if err != nil {
+			last = err.Error()
+			continue
+		}
+		var body map[string]string
+		err = json.NewDecoder(res.Body).Decode(&body)
+		_ = res.Body.Close()
+		if err == nil && body["status"] == status {
+			return res.StatusCode, body
+		}
+		last = fmt.Sprintf("%d %v %v", res.StatusCode, body, err)
+	}
+	t.Fatalf("/readyz did not report %q within 30s; last answer: %s", status, last)
+	return 0, nil
 }
 
 func startWorkflow(ctx context.Context, t *testing.T, c client.Client, input any) client.WorkflowRun {

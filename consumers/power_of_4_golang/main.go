@@ -6,11 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	stdlog "log"
 	"log/slog"
-	"net"
 	"os"
-	"strconv"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -21,14 +18,15 @@ import (
 )
 
 func main() {
-	stdlog.SetFlags(0)
-	stdlog.SetPrefix(ActivityName + " worker: ")
-	if err := run(); err != nil {
-		stdlog.Print(err)
-		var bad *SettingError
-		if errors.As(err, &bad) {
-			os.Exit(SettingsExitCode)
-		}
+	err := run()
+	var bad *SettingError
+	switch {
+	case errors.As(err, &bad):
+		// Before the logger exists, so a plain line, as every process of the project prints it.
+		fmt.Fprintf(os.Stderr, "%s worker: %v\n", ActivityName, err)
+		os.Exit(SettingsExitCode)
+	case err != nil:
+		slog.Error("worker failed", "error", err)
 		os.Exit(1)
 	}
 }
@@ -43,15 +41,21 @@ func run() error {
 	slogger := NewLogger(cfg.LogFormat, identity, os.Stderr)
 	slog.SetDefault(slogger)
 	logger := tlog.NewStructuredLogger(slogger)
-	ready := NewReadyFile(cfg.ReadyFile)
-	defer ready.Clear()
+	probe := NewProbe(identity)
+	if cfg.HealthPort != 0 {
+		stop, err := Serve("health probe", cfg.HealthPort.on(cfg.HealthHost), probe.Handler())
+		if err != nil {
+			return err
+		}
+		defer stopWithin(stop)
+	}
 
 	opts, err := ClientOptions(identity, logger)
 	if err != nil {
 		return err
 	}
 	if cfg.MetricsPort != 0 {
-		addr := net.JoinHostPort(cfg.MetricsHost, strconv.Itoa(int(cfg.MetricsPort)))
+		addr := cfg.MetricsPort.on(cfg.MetricsHost)
 		handler, stop, err := StartMetrics(addr)
 		if err != nil {
 			return err
@@ -84,16 +88,13 @@ func run() error {
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
-	PrintReadyLine(os.Stdout, cfg.LogFormat, identity)
-	if err := ready.Mark(identity); err != nil {
-		logger.Warn("cannot write the ready file", "Path", cfg.ReadyFile, "Error", err)
-	}
+	probe.Set(stateReady)
 	logger.Info("worker ready", "TaskQueue", TaskQueue, "Wait", cfg.Wait,
 		"ShutdownGrace", cfg.ShutdownGrace, "HostPort", opts.HostPort, "Namespace", opts.Namespace)
 
 	<-interrupt
 	// No new tasks from here on: the health check should say so while the worker drains.
-	ready.Clear()
+	probe.Set(stateStopping)
 	logger.Info("stopping worker", "ShutdownGrace", cfg.ShutdownGrace)
 	w.Stop()
 	logger.Info("worker stopped")

@@ -5,10 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"testing"
 	"time"
 
@@ -90,11 +90,27 @@ func TestBadConfigExitsBeforeConnecting(t *testing.T) {
 	}
 }
 
-// TestReadyLineFormat checks the ready line against the contract's shape.
-func TestReadyLineFormat(t *testing.T) {
-	line := fmt.Sprintf("worker ready identity=%s task_queue=%s", Identity("1"), TaskQueue)
-	re := regexp.MustCompile(`^worker ready identity=power_of_4-go-1@[^ @]+:[0-9]+ task_queue=power-of-4-service-queue$`)
-	if !re.MatchString(line) {
-		t.Errorf("ready line %q does not match %s", line, re)
+// TestHealthPortInUseStopsTheWorker checks that the probe listens before the worker connects:
+// the address points at a closed port, so only the listener can fail quickly.
+func TestHealthPortInUseStopsTheWorker(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	_, port, _ := net.SplitHostPort(busy.Addr().String())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, workerBinary(t))
+	cmd.Env = append(os.Environ(), "TEMPORAL_ADDRESS=127.0.0.1:1", HealthHostVariable+"=127.0.0.1", HealthPortVariable+"="+port)
+	out, err := cmd.CombinedOutput()
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != 1 {
+		t.Fatalf("want exit code 1, got %v (output %q)", err, out)
+	}
+	for _, want := range []string{"level=ERROR", "health probe on 127.0.0.1:" + port + ": "} {
+		if !bytes.Contains(out, []byte(want)) {
+			t.Errorf("output %q does not say %q", out, want)
+		}
 	}
 }

@@ -1,6 +1,6 @@
 package main
 
-// Logs, metrics, tracing and the ready file of the worker process. All of it is driven by the
+// Logs, metrics and tracing of the worker process. All of it is driven by the
 // environment and off unless asked for; the Python and TypeScript workers read the same
 // variables the same way.
 
@@ -44,27 +44,11 @@ func NewLogger(format logFormat, identity string, w io.Writer) *slog.Logger {
 	return slog.New(handler).With("identity", identity)
 }
 
-// PrintReadyLine prints the line the launcher waits for; in JSON mode the same words are the
-// message of a JSON record.
-func PrintReadyLine(w io.Writer, format logFormat, identity string) {
-	line := fmt.Sprintf("worker ready identity=%s task_queue=%s", identity, TaskQueue)
-	if format == "json" {
-		slog.New(slog.NewJSONHandler(w, nil)).Info(line, "identity", identity, "task_queue", TaskQueue)
-		return
-	}
-	_, _ = fmt.Fprintln(w, line)
-}
-
 // StartMetrics serves the SDK's metrics for Prometheus on addr (path /metrics) and returns the
 // handler for client.Options.MetricsHandler and a function that stops serving. The names are
 // the SDK's own (temporal_ prefix, no _total or unit suffix) and timers are histograms in
 // seconds, which is how the Python and TypeScript workers are set up to report them too.
 func StartMetrics(addr string) (client.MetricsHandler, func(context.Context) error, error) {
-	// Listening first turns a port in use into a start-up error rather than a log line later.
-	listener, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, nil, fmt.Errorf("metrics endpoint on %s: %w", addr, err)
-	}
 	reporter := tallyprom.NewReporter(tallyprom.Options{
 		Registerer:       prom.NewRegistry(),
 		DefaultTimerType: tallyprom.HistogramTimerType,
@@ -82,16 +66,31 @@ func StartMetrics(addr string) (client.MetricsHandler, func(context.Context) err
 	}, time.Second)
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", reporter.HTTPHandler())
-	server := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		if err := server.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			slog.Error("metrics endpoint stopped", "error", err)
-		}
-	}()
+	stopServer, err := Serve("metrics endpoint", addr, mux)
+	if err != nil {
+		_ = closer.Close()
+		return nil, nil, err
+	}
 	stop := func(ctx context.Context) error {
-		return errors.Join(closer.Close(), server.Shutdown(ctx))
+		return errors.Join(closer.Close(), stopServer(ctx))
 	}
 	return sdktally.NewMetricsHandler(scope), stop, nil
+}
+
+// Serve listens on addr at once, so that a port in use is a start-up error naming the address
+// rather than a log line later, then serves handler until the returned function stops it.
+func Serve(what, addr string, handler http.Handler) (func(context.Context) error, error) {
+	listener, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s on %s: %w", what, addr, err)
+	}
+	server := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := server.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			slog.Error(what+" stopped", "error", err)
+		}
+	}()
+	return server.Shutdown, nil
 }
 
 // StartTracing installs a tracer provider when OTEL_TRACES_FILE or an OTLP endpoint is set and
@@ -182,29 +181,3 @@ func (e *jsonLinesExporter) ExportSpans(_ context.Context, spans []sdktrace.Read
 }
 
 func (e *jsonLinesExporter) Shutdown(context.Context) error { return nil }
-
-// ReadyFile is WORKER_READY_FILE: present exactly while the worker polls. It is removed at
-// start, so that a file left by a killed predecessor never counts.
-type ReadyFile struct{ path string }
-
-// NewReadyFile removes any file left at path; an empty path disables the file.
-func NewReadyFile(path string) ReadyFile {
-	r := ReadyFile{path: path}
-	r.Clear()
-	return r
-}
-
-// Mark writes the identity into the file.
-func (r ReadyFile) Mark(identity string) error {
-	if r.path == "" {
-		return nil
-	}
-	return os.WriteFile(r.path, []byte(identity+"\n"), 0o644)
-}
-
-// Clear removes the file.
-func (r ReadyFile) Clear() {
-	if r.path != "" {
-		_ = os.Remove(r.path)
-	}
-}

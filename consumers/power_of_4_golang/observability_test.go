@@ -30,20 +30,6 @@ func TestJSONLogsCarryTheIdentity(t *testing.T) {
 	}
 }
 
-func TestReadyLineInBothFormats(t *testing.T) {
-	var text, js bytes.Buffer
-	PrintReadyLine(&text, "text", "power_of_4-go-1@host:1")
-	want := "worker ready identity=power_of_4-go-1@host:1 task_queue=" + TaskQueue + "\n"
-	if text.String() != want {
-		t.Errorf("text ready line %q, want %q", text.String(), want)
-	}
-	PrintReadyLine(&js, "json", "power_of_4-go-1@host:1")
-	var entry map[string]any
-	if err := json.Unmarshal(js.Bytes(), &entry); err != nil || entry["msg"] != strings.TrimSpace(want) {
-		t.Errorf("JSON ready line %q", js.String())
-	}
-}
-
 func TestSpanFileHasOneJSONLinePerSpan(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "spans.jsonl")
 	provider := sdktrace.NewTracerProvider(
@@ -126,25 +112,4 @@ func scrape(t *testing.T, url string) string {
 	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
 	return string(body)
-}
-
-func TestReadyFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "ready")
-	if err := os.WriteFile(path, []byte("stale\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ready := NewReadyFile(path)
-	if _, err := os.Stat(path); !os.IsNotExist(err) {
-		t.Fatal("a stale ready file must be removed at start")
-	}
-	if err := ready.Mark("power_of_4-go-1@host:1"); err != nil {
-		t.Fatal(err)
-	}
-	if data, _ := os.ReadFile(path); string(data) != "power_of_4-go-1@host:1\n" {
-		t.Errorf("ready file holds %q", data)
-	}
-	ready.Clear()
-	if _, err := os.Stat(path); !os.IsNotExist(err) {
-		t.Error("Clear left the file")
-	}
 }
