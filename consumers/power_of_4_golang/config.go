@@ -28,11 +28,9 @@ type Settings struct {
 	MetricsHost string `env:"METRICS_HOST" envDefault:"127.0.0.1"`
 	HealthPort  port   `env:"HEALTH_PORT"`
 	HealthHost  string `env:"HEALTH_HOST" envDefault:"127.0.0.1"`
-	TracesFile  string `env:"OTEL_TRACES_FILE"`
 	// OTLP traces are on when either endpoint is set.
 	OTLPEndpoint       string `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
 	OTLPTracesEndpoint string `env:"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"`
-	ServiceName        string `env:"OTEL_SERVICE_NAME" envDefault:"power-of-4-go"`
 }
 
 type (

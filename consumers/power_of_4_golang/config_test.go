@@ -23,7 +23,7 @@ func TestDefaults(t *testing.T) {
 	want := Settings{
 		Wait: DefaultWaitSeconds * time.Second, Replica: DefaultReplica,
 		ShutdownGrace: DefaultShutdownGraceSeconds * time.Second, LogFormat: DefaultLogFormat,
-		MetricsHost: "127.0.0.1", HealthHost: DefaultHealthHost, ServiceName: "power-of-4-go",
+		MetricsHost: "127.0.0.1", HealthHost: DefaultHealthHost,
 	}
 	if got != want {
 		t.Errorf("got %+v, want %+v", got, want)

@@ -6,16 +6,12 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"sync"
 	"time"
 	"unicode"
 
@@ -93,28 +89,27 @@ func Serve(what, addr string, handler http.Handler) (func(context.Context) error
 	return server.Shutdown, nil
 }
 
-// StartTracing installs a tracer provider when OTEL_TRACES_FILE or an OTLP endpoint is set and
-// returns the Temporal interceptor that continues the workflow's trace in each activity
+// DefaultServiceName is service.name of this worker's spans unless OTEL_SERVICE_NAME is set.
+const DefaultServiceName = "power-of-4-go"
+
+// StartTracing exports spans over OTLP/HTTP when an OTLP endpoint is set and returns the
+// Temporal interceptor that continues the workflow's trace in each activity
 // (RunActivity:power_of_4 spans) and a function that flushes the spans; nil, nil otherwise.
-func StartTracing(ctx context.Context, t Settings) (interceptor.ClientInterceptor, func(context.Context) error, error) {
-	var options []sdktrace.TracerProviderOption
-	if t.TracesFile != "" {
-		// Synchronous, so that a span is in the file as soon as it ends.
-		options = append(options, sdktrace.WithSyncer(&jsonLinesExporter{path: t.TracesFile}))
-	}
-	if t.OTLPEndpoint != "" || t.OTLPTracesEndpoint != "" {
-		// Endpoint, headers and timeout come from the standard OTEL_EXPORTER_OTLP_* variables.
-		exporter, err := otlptracehttp.New(ctx)
-		if err != nil {
-			return nil, nil, fmt.Errorf("OTLP trace exporter: %w", err)
-		}
-		options = append(options, sdktrace.WithBatcher(exporter))
-	}
-	if len(options) == 0 {
+func StartTracing(ctx context.Context, s Settings) (interceptor.Interceptor, func(context.Context) error, error) {
+	if s.OTLPEndpoint == "" && s.OTLPTracesEndpoint == "" {
 		return nil, nil, nil
 	}
-	options = append(options, sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", t.ServiceName))))
-	provider := sdktrace.NewTracerProvider(options...)
+	// Endpoint, headers and timeout come from the standard OTEL_EXPORTER_OTLP_* variables, the
+	// batching delay from OTEL_BSP_*, and the service name from OTEL_SERVICE_NAME when set.
+	exporter, err := otlptracehttp.New(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("OTLP trace exporter: %w", err)
+	}
+	res, err := resource.New(ctx, resource.WithAttributes(attribute.String("service.name", DefaultServiceName)), resource.WithFromEnv())
+	if err != nil {
+		return nil, nil, fmt.Errorf("trace resource: %w", err)
+	}
+	provider := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter), sdktrace.WithResource(res))
 	otel.SetTracerProvider(provider)
 	// W3C trace context, as the TypeScript and Python interceptors write it.
 	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
@@ -124,60 +119,3 @@ func StartTracing(ctx context.Context, t Settings) (interceptor.ClientIntercepto
 	}
 	return tracing, provider.Shutdown, nil
 }
-
-// jsonLinesExporter appends one JSON line per finished span to a file that other processes
-// append to as well; each export is one write of whole lines, so lines never interleave.
-type jsonLinesExporter struct {
-	path string
-	mu   sync.Mutex
-}
-
-type spanLine struct {
-	TraceID             string         `json:"traceId"`
-	SpanID              string         `json:"spanId"`
-	ParentSpanID        string         `json:"parentSpanId"`
-	Name                string         `json:"name"`
-	Service             string         `json:"service"`
-	StartTimeUnixMicros int64          `json:"startTimeUnixMicros"`
-	DurationMicros      int64          `json:"durationMicros"`
-	Attributes          map[string]any `json:"attributes"`
-}
-
-func (e *jsonLinesExporter) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
-	var buf []byte
-	for _, s := range spans {
-		line := spanLine{
-			TraceID:             s.SpanContext().TraceID().String(),
-			SpanID:              s.SpanContext().SpanID().String(),
-			Name:                s.Name(),
-			StartTimeUnixMicros: s.StartTime().UnixMicro(),
-			DurationMicros:      s.EndTime().Sub(s.StartTime()).Microseconds(),
-			Attributes:          map[string]any{},
-		}
-		if s.Parent().HasSpanID() {
-			id := s.Parent().SpanID()
-			line.ParentSpanID = hex.EncodeToString(id[:])
-		}
-		if name, ok := s.Resource().Set().Value("service.name"); ok {
-			line.Service = name.AsString()
-		}
-		for _, kv := range s.Attributes() {
-			line.Attributes[string(kv.Key)] = kv.Value.AsInterface()
-		}
-		encoded, err := json.Marshal(line)
-		if err != nil {
-			return err
-		}
-		buf = append(append(buf, encoded...), '\n')
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	f, err := os.OpenFile(e.path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(buf)
-	return errors.Join(err, f.Close())
-}
-
-func (e *jsonLinesExporter) Shutdown(context.Context) error { return nil }

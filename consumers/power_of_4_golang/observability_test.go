@@ -7,15 +7,16 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/sdk/resource"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"go.temporal.io/sdk/interceptor"
+	"go.temporal.io/sdk/worker"
+	"google.golang.org/protobuf/proto"
 )
 
 func TestJSONLogsCarryTheIdentity(t *testing.T) {
@@ -30,34 +31,62 @@ func TestJSONLogsCarryTheIdentity(t *testing.T) {
 	}
 }
 
-func TestSpanFileHasOneJSONLinePerSpan(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "spans.jsonl")
-	provider := sdktrace.NewTracerProvider(
-		sdktrace.WithSyncer(&jsonLinesExporter{path: path}),
-		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", "svc"))),
-	)
-	ctx, outer := provider.Tracer("test").Start(context.Background(), "outer")
-	_, inner := provider.Tracer("test").Start(ctx, "inner")
-	inner.End()
-	outer.End()
-	data, err := os.ReadFile(path)
+func TestNoTracingWithoutAnEndpoint(t *testing.T) {
+	tracing, flush, err := StartTracing(context.Background(), Settings{})
+	if tracing != nil || flush != nil || err != nil {
+		t.Errorf("got %v, %v, %v; want nothing", tracing, flush != nil, err)
+	}
+}
+
+// TestActivitySpansGoOverOTLP runs the activity under the tracing interceptor and checks the
+// protobuf request an OTLP/HTTP collector receives.
+func TestActivitySpansGoOverOTLP(t *testing.T) {
+	requests := make(chan *coltracepb.ExportTraceServiceRequest, 10)
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		req := &coltracepb.ExportTraceServiceRequest{}
+		if r.URL.Path != "/v1/traces" || r.Header.Get("Content-Type") != "application/x-protobuf" || proto.Unmarshal(body, req) != nil {
+			t.Errorf("unexpected export: %s %s %q", r.URL.Path, r.Header.Get("Content-Type"), body)
+		}
+		requests <- req
+	}))
+	defer collector.Close()
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.URL)
+	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "")
+	t.Setenv("OTEL_SERVICE_NAME", "")
+
+	tracing, flush, err := StartTracing(context.Background(), Settings{OTLPEndpoint: collector.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	if len(lines) != 2 {
-		t.Fatalf("want 2 lines, got %q", data)
-	}
-	var first, second spanLine
-	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+	env := newEnv(t, &Activities{})
+	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{tracing}})
+	if _, err := env.ExecuteActivity(ActivityName, "2"); err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal([]byte(lines[1]), &second); err != nil {
+	if err := flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if first.Name != "inner" || second.Name != "outer" || first.Service != "svc" ||
-		first.TraceID != second.TraceID || first.ParentSpanID != second.SpanID || second.ParentSpanID != "" {
-		t.Errorf("spans %+v %+v", first, second)
+
+	// The collector queues each request before answering it, so flush has left them all here.
+	var names []string
+	for len(requests) > 0 {
+		for _, rs := range (<-requests).GetResourceSpans() {
+			service := ""
+			for _, kv := range rs.GetResource().GetAttributes() {
+				if kv.GetKey() == "service.name" {
+					service = kv.GetValue().GetStringValue()
+				}
+			}
+			for _, ss := range rs.GetScopeSpans() {
+				for _, span := range ss.GetSpans() {
+					names = append(names, service+" "+span.GetName())
+				}
+			}
+		}
+	}
+	if !slices.Contains(names, DefaultServiceName+" RunActivity:"+ActivityName) {
+		t.Errorf("exported spans %q, want RunActivity:%s from %s", names, ActivityName, DefaultServiceName)
 	}
 }
 
