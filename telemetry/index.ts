@@ -6,7 +6,7 @@
  * A workspace package of its own, so that the API, the workflow worker and the power_of_6
  * worker share one copy and each image ships it beside @calc/contracts.
  */
-import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import type { Context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { ExportResultCode, hrTimeToMicroseconds, type ExportResult } from '@opentelemetry/core';
@@ -28,33 +28,8 @@ import type { LogFormat, WorkerSettings } from './settings';
 
 type Env = Record<string, string | undefined>;
 
+export * from './probe';
 export * from './settings';
-
-// --- ready file -------------------------------------------------------------------------
-
-/**
- * The file a container health check tests (WORKER_READY_FILE). It is removed at start so
- * that one left by a killed predecessor never reports a worker that is not polling yet.
- */
-export class ReadyFile {
-  constructor(private readonly path: string | undefined) {
-    this.clear();
-  }
-  /**
-   * The Runtime turns SIGINT/SIGTERM into a drain: from then on no new task is taken, so the
-   * health check should stop reporting ready at once, not when the drain ends.
-   */
-  clearOnStopSignal(): this {
-    if (this.path) for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => this.clear());
-    return this;
-  }
-  mark(identity: string): void {
-    if (this.path) writeFileSync(this.path, `${identity}\n`);
-  }
-  clear(): void {
-    if (this.path) rmSync(this.path, { force: true });
-  }
-}
 
 // --- metrics ----------------------------------------------------------------------------
 
@@ -156,18 +131,6 @@ export function workerRuntimeOptions(settings: RuntimeSettings, identity: string
     logger: new LineLogger(settings.LOG_FORMAT, identity, settings.LOG_LEVEL.toUpperCase() as LogLevel),
     telemetryOptions: port ? { metrics: { prometheus: { bindAddress, useSecondsForDurations: true } } } : undefined,
   };
-}
-
-/** The line the launcher waits for; in JSON mode the same words are the message of a record. */
-export function announceReady(format: LogFormat, identity: string, fields: Record<string, unknown>): void {
-  const message = `worker ready identity=${identity} ${Object.entries(fields)
-    .map(([k, v]) => `${k}=${String(v)}`)
-    .join(' ')}`;
-  if (format === 'json') {
-    console.log(formatLogLine('json', new Date(), 'info', message, { identity, ...fields }));
-  } else {
-    console.log(message);
-  }
 }
 
 // --- tracing ----------------------------------------------------------------------------

@@ -6,11 +6,10 @@ import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { WORKFLOW_TASK_QUEUE, WORKFLOW_TYPE } from '@calc/contracts';
 import {
-  announceReady,
   exitOnSettingsError,
   readSettings,
-  ReadyFile,
   setUpTracing,
+  startProbe,
   workerIdentity,
   workerRuntimeOptions,
   workerSettings,
@@ -19,7 +18,12 @@ import {
 async function main(): Promise<void> {
   const settings = readSettings(workerSettings);
   const identity = workerIdentity(`${WORKFLOW_TYPE}-typescript`, settings.WORKER_REPLICA);
-  const ready = new ReadyFile(process.env.WORKER_READY_FILE).clearOnStopSignal();
+  const probe = await startProbe({
+    identity,
+    taskQueue: WORKFLOW_TASK_QUEUE,
+    port: settings.HEALTH_PORT,
+    host: settings.HEALTH_HOST,
+  });
   Runtime.install(workerRuntimeOptions(settings, identity));
   const tracing = setUpTracing(process.env, 'calc-workflow-worker');
   const { connectionOptions, namespace } = loadClientConnectConfig();
@@ -35,12 +39,13 @@ async function main(): Promise<void> {
       // Workflow spans are made in the sandbox and handed out through a sink to this processor.
       plugins: tracing ? [new OpenTelemetryPlugin(tracing)] : [],
     });
+    // Worker.run() polls from its first tick; the Runtime turns SIGINT/SIGTERM into a drain.
     const running = worker.run();
-    announceReady(settings.LOG_FORMAT, identity, { task_queue: WORKFLOW_TASK_QUEUE });
-    ready.mark(identity);
+    probe.markReady();
+    Runtime.instance().logger.info('worker ready', { task_queue: WORKFLOW_TASK_QUEUE });
     await running;
   } finally {
-    ready.clear();
+    await probe.close();
     await connection.close();
     await tracing?.shutdown();
   }

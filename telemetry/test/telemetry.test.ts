@@ -2,7 +2,7 @@
  * The observability helpers shared by the TypeScript processes (@calc/telemetry).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -13,7 +13,6 @@ import {
   formatLogLine,
   JsonLinesSpanExporter,
   readSettings,
-  ReadyFile,
   SettingsError,
   workerRuntimeOptions,
   workerSettings,
@@ -21,7 +20,8 @@ import {
 
 describe('worker runtime', () => {
   const metrics = (env: Record<string, string>) =>
-    workerRuntimeOptions(readSettings(workerSettings, env), 'w').telemetryOptions?.metrics;
+    workerRuntimeOptions(readSettings(workerSettings, env), 'w').telemetryOptions?.metrics as
+      { prometheus: { bindAddress: string } } | undefined;
 
   it('serves Prometheus metrics in seconds on loopback unless METRICS_HOST says otherwise', () => {
     assert.deepEqual(metrics({ METRICS_PORT: '9468' }), {
@@ -87,22 +87,6 @@ describe('files', () => {
       assert.equal(first!.traceId, second!.traceId);
       assert.equal(first!.parentSpanId, second!.spanId);
       assert.equal(second!.parentSpanId, '');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('the ready file is removed at start, holds the identity once marked, and goes on clear', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'telemetry-test-'));
-    try {
-      const path = join(dir, 'ready');
-      writeFileSync(path, 'left by a killed worker\n');
-      const ready = new ReadyFile(path);
-      assert.equal(existsSync(path), false);
-      ready.mark('power_of_6-typescript-1@h:1');
-      assert.equal(readFileSync(path, 'utf8'), 'power_of_6-typescript-1@h:1\n');
-      ready.clear();
-      assert.equal(existsSync(path), false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -4,21 +4,19 @@
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import {
-  announceReady,
-  exitOnSettingsError,
-  ReadyFile,
-  setUpTracing,
-  workerIdentity,
-  workerRuntimeOptions,
-} from '@calc/telemetry';
+import { exitOnSettingsError, setUpTracing, startProbe, workerIdentity, workerRuntimeOptions } from '@calc/telemetry';
 import { powerOf6, STEP } from './activities';
 import { loadWorkerConfig } from './config';
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig();
   const identity = workerIdentity(`${STEP.activity}-${STEP.language}`, config.WORKER_REPLICA);
-  const ready = new ReadyFile(process.env.WORKER_READY_FILE).clearOnStopSignal();
+  const probe = await startProbe({
+    identity,
+    taskQueue: STEP.taskQueue,
+    port: config.HEALTH_PORT,
+    host: config.HEALTH_HOST,
+  });
   Runtime.install(workerRuntimeOptions(config, identity));
   const tracing = setUpTracing(process.env, 'power-of-6-typescript');
   const { connectionOptions, namespace } = loadClientConnectConfig();
@@ -36,11 +34,11 @@ async function main(): Promise<void> {
     });
     // Worker.run() polls from its first tick; the Runtime turns SIGINT/SIGTERM into a drain.
     const running = worker.run();
-    announceReady(config.LOG_FORMAT, identity, { task_queue: STEP.taskQueue, wait_seconds: config.waitSeconds });
-    ready.mark(identity);
+    probe.markReady();
+    Runtime.instance().logger.info('worker ready', { task_queue: STEP.taskQueue, wait_seconds: config.waitSeconds });
     await running;
   } finally {
-    ready.clear();
+    await probe.close();
     await connection.close();
     await tracing?.shutdown();
   }
