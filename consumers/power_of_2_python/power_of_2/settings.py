@@ -14,27 +14,7 @@ from pydantic import BeforeValidator, Field, ValidationError
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .contract import (
-    DEFAULT_HEALTH_HOST,
-    DEFAULT_LOG_FORMAT,
-    DEFAULT_REPLICA,
-    DEFAULT_SHUTDOWN_GRACE_SECONDS,
-    DEFAULT_WAIT_SECONDS,
-    HEALTH_HOST_VARIABLE,
-    HEALTH_PORT_VARIABLE,
-    LOG_FORMAT_RULE,
-    LOG_FORMAT_VARIABLE,
-    LOG_FORMATS,
-    PORT_RULE,
-    REPLICA_PATTERN,
-    REPLICA_RULE,
-    REPLICA_VARIABLE,
-    SECONDS_PATTERN,
-    SECONDS_RULE,
-    SETTINGS_MESSAGE,
-    SHUTDOWN_GRACE_VARIABLE,
-    WAIT_VARIABLE,
-)
+from . import contract
 
 # Long enough to recognise the value, short enough to keep the message on one line.
 _SHOWN_CHARS = 40
@@ -72,9 +52,9 @@ def _port(raw: str) -> int:
     return port
 
 
-Seconds = Annotated[float, _rule(SECONDS_PATTERN, SECONDS_RULE, _seconds)]
-Replica = Annotated[str, _rule(REPLICA_PATTERN, REPLICA_RULE)]
-Port = Annotated[int | None, _rule("[0-9]+", PORT_RULE, _port)]
+Seconds = Annotated[float, _rule(contract.SECONDS_PATTERN, contract.SECONDS_RULE, _seconds)]
+Replica = Annotated[str, _rule(contract.REPLICA_PATTERN, contract.REPLICA_RULE)]
+Port = Annotated[int | None, _rule("[0-9]+", contract.PORT_RULE, _port)]
 LogFormat = Literal["json", "text"]
 
 
@@ -86,18 +66,22 @@ class Settings(BaseSettings):
         case_sensitive=True, env_ignore_empty=True, validate_default=False, frozen=True
     )
 
-    wait_seconds: Seconds = Field(DEFAULT_WAIT_SECONDS, validation_alias=WAIT_VARIABLE)
-    replica: Replica = Field(DEFAULT_REPLICA, validation_alias=REPLICA_VARIABLE)
+    wait_seconds: Seconds = Field(
+        contract.DEFAULT_WAIT_SECONDS, validation_alias=contract.WAIT_VARIABLE
+    )
+    replica: Replica = Field(contract.DEFAULT_REPLICA, validation_alias=contract.REPLICA_VARIABLE)
     shutdown_grace_seconds: Seconds = Field(
-        DEFAULT_SHUTDOWN_GRACE_SECONDS, validation_alias=SHUTDOWN_GRACE_VARIABLE
+        contract.DEFAULT_SHUTDOWN_GRACE_SECONDS, validation_alias=contract.SHUTDOWN_GRACE_VARIABLE
     )
-    log_format: Annotated[LogFormat, _rule("|".join(LOG_FORMATS), LOG_FORMAT_RULE)] = Field(
-        DEFAULT_LOG_FORMAT, validation_alias=LOG_FORMAT_VARIABLE
-    )
+    log_format: Annotated[
+        LogFormat, _rule("|".join(contract.LOG_FORMATS), contract.LOG_FORMAT_RULE)
+    ] = Field(contract.DEFAULT_LOG_FORMAT, validation_alias=contract.LOG_FORMAT_VARIABLE)
     metrics_port: Port = Field(None, validation_alias="METRICS_PORT")
     metrics_host: str = Field("127.0.0.1", validation_alias="METRICS_HOST")
-    health_port: Port = Field(None, validation_alias=HEALTH_PORT_VARIABLE)
-    health_host: str = Field(DEFAULT_HEALTH_HOST, validation_alias=HEALTH_HOST_VARIABLE)
+    health_port: Port = Field(None, validation_alias=contract.HEALTH_PORT_VARIABLE)
+    health_host: str = Field(
+        contract.DEFAULT_HEALTH_HOST, validation_alias=contract.HEALTH_HOST_VARIABLE
+    )
 
     @property
     def metrics_address(self) -> str | None:
@@ -123,4 +107,4 @@ def invalid_setting(name: str, raw: str, rule: str) -> str:
     shown = json.dumps(raw[:_SHOWN_CHARS], ensure_ascii=False)
     if len(raw) > _SHOWN_CHARS:
         shown += "..."
-    return SETTINGS_MESSAGE.format(name=name, value=shown, rule=rule)
+    return contract.SETTINGS_MESSAGE.format(name=name, value=shown, rule=rule)
