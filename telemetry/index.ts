@@ -1,37 +1,22 @@
 /**
- * Observability shared by the TypeScript processes: the ready file, the Temporal runtime's
+ * Observability shared by the TypeScript processes: settings, the worker probe, the Temporal runtime's
  * Prometheus endpoint, one-line logs and OpenTelemetry tracing. Everything is driven by the
  * environment and off unless asked for, so tests and `make up` pay nothing by default.
  *
  * A workspace package of its own, so that the API, the workflow worker and the power_of_6
  * worker share one copy and each image ships it beside @calc/contracts.
  */
-import { appendFileSync } from 'node:fs';
-import type { Context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { ExportResultCode, hrTimeToMicroseconds, type ExportResult } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { Resource } from '@opentelemetry/resources';
-import {
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  SimpleSpanProcessor,
-  type ReadableSpan,
-  type Span,
-  type SpanExporter,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Logger, LogLevel, LogMetadata } from '@temporalio/common';
 import type { RuntimeOptions } from '@temporalio/worker';
 import { hostname } from 'node:os';
-import type { LogFormat, WorkerSettings } from './settings';
-
-type Env = Record<string, string | undefined>;
+import type { Env, LogFormat, WorkerSettings } from './settings';
 
 export * from './probe';
 export * from './settings';
-
-// --- metrics ----------------------------------------------------------------------------
 
 // --- logs -------------------------------------------------------------------------------
 
@@ -135,55 +120,6 @@ export function workerRuntimeOptions(settings: RuntimeSettings, identity: string
 
 // --- tracing ----------------------------------------------------------------------------
 
-/**
- * Appends one JSON line per finished span to OTEL_TRACES_FILE. There is no official file
- * exporter shared by the three SDKs, and the tests need every process's spans in one place.
- * Each export is a single append, so lines from several processes never interleave.
- */
-export class JsonLinesSpanExporter implements SpanExporter {
-  constructor(private readonly path: string) {}
-
-  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
-    try {
-      const lines = spans.map((s) =>
-        JSON.stringify({
-          traceId: s.spanContext().traceId,
-          spanId: s.spanContext().spanId,
-          parentSpanId: s.parentSpanId ?? '',
-          name: s.name,
-          service: String(s.resource.attributes['service.name'] ?? ''),
-          startTimeUnixMicros: Math.round(hrTimeToMicroseconds(s.startTime)),
-          durationMicros: Math.round(hrTimeToMicroseconds(s.duration)),
-          attributes: s.attributes,
-        }),
-      );
-      appendFileSync(this.path, lines.map((l) => `${l}\n`).join(''));
-      done({ code: ExportResultCode.SUCCESS });
-    } catch (error) {
-      done({ code: ExportResultCode.FAILED, error: error as Error });
-    }
-  }
-
-  async shutdown(): Promise<void> {}
-}
-
-/** Hands every span to each processor; the Temporal plugin takes exactly one processor. */
-class FanOutSpanProcessor implements SpanProcessor {
-  constructor(private readonly processors: SpanProcessor[]) {}
-  onStart(span: Span, parent: Context): void {
-    for (const p of this.processors) p.onStart(span, parent);
-  }
-  onEnd(span: ReadableSpan): void {
-    for (const p of this.processors) p.onEnd(span);
-  }
-  async forceFlush(): Promise<void> {
-    await Promise.all(this.processors.map((p) => p.forceFlush()));
-  }
-  async shutdown(): Promise<void> {
-    await Promise.all(this.processors.map((p) => p.shutdown()));
-  }
-}
-
 export interface Tracing {
   resource: Resource;
   spanProcessor: SpanProcessor;
@@ -192,19 +128,15 @@ export interface Tracing {
 }
 
 /**
- * Registers a global tracer provider when OTEL_EXPORTER_OTLP_ENDPOINT (or its _TRACES_
- * variant) or OTEL_TRACES_FILE is set; undefined otherwise, and then nothing is traced.
+ * Registers a global tracer provider exporting over OTLP/HTTP protobuf when
+ * OTEL_EXPORTER_OTLP_ENDPOINT (or its _TRACES_ variant) is set; undefined otherwise, and then
+ * nothing is traced. The exporter and the batch processor read the rest of their settings
+ * (headers, timeout, OTEL_BSP_SCHEDULE_DELAY) from the standard variables themselves.
  */
 export function setUpTracing(env: Env, defaultServiceName: string): Tracing | undefined {
-  const processors: SpanProcessor[] = [];
-  if (env.OTEL_TRACES_FILE) processors.push(new SimpleSpanProcessor(new JsonLinesSpanExporter(env.OTEL_TRACES_FILE)));
-  if (env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) {
-    // The exporter reads the endpoint, headers and timeout from the standard variables.
-    processors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
-  }
-  if (processors.length === 0) return undefined;
+  if (!env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return undefined;
   const resource = new Resource({ 'service.name': env.OTEL_SERVICE_NAME || defaultServiceName });
-  const spanProcessor = new FanOutSpanProcessor(processors);
+  const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter());
   const provider = new BasicTracerProvider({ resource, spanProcessors: [spanProcessor] });
   // W3C trace context in Temporal headers is what the Python and Go interceptors read too;
   // the async-hooks context manager carries the active span across awaits.

@@ -2,18 +2,15 @@
  * The observability helpers shared by the TypeScript processes (@calc/telemetry).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { context, trace } from '@opentelemetry/api';
-import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { Resource } from '@opentelemetry/resources';
 import {
   formatLogLine,
-  JsonLinesSpanExporter,
   readSettings,
   SettingsError,
+  setUpTracing,
   workerRuntimeOptions,
   workerSettings,
 } from '@calc/telemetry';
@@ -63,32 +60,43 @@ describe('log lines', () => {
   });
 });
 
-describe('files', () => {
-  it('the span file gets one JSON line per span, children naming their parent', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'telemetry-test-'));
-    try {
-      const path = join(dir, 'spans.jsonl');
-      const provider = new BasicTracerProvider({
-        resource: new Resource({ 'service.name': 'svc' }),
-        spanProcessors: [new SimpleSpanProcessor(new JsonLinesSpanExporter(path))],
+describe('tracing', () => {
+  it('is off without an OTLP endpoint', () => {
+    assert.equal(setUpTracing({ OTEL_SERVICE_NAME: 'svc' }, 'default-name'), undefined);
+  });
+
+  it('exports spans over OTLP/HTTP protobuf to the endpoint of the standard variables', async () => {
+    const requests: { url?: string; type?: string; body: Buffer }[] = [];
+    const receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        requests.push({ url: req.url, type: req.headers['content-type'], body: Buffer.concat(chunks) });
+        res.writeHead(200, { 'Content-Type': 'application/x-protobuf' }).end();
       });
-      const tracer = provider.getTracer('test');
-      const outer = tracer.startSpan('outer');
-      const inner = tracer.startSpan('inner', {}, trace.setSpan(context.active(), outer));
-      inner.end();
+    });
+    await new Promise<void>((done) => receiver.listen(0, '127.0.0.1', done));
+    const { port } = receiver.address() as AddressInfo;
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${port}`;
+    try {
+      const tracing = setUpTracing(process.env, 'calc-test-service');
+      assert.ok(tracing);
+      const tracer = trace.getTracer('test');
+      const outer = tracer.startSpan('outer-span');
+      tracer.startSpan('inner-span', {}, trace.setSpan(context.active(), outer)).end();
       outer.end();
-      await provider.forceFlush();
-      const [first, second] = readFileSync(path, 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as Record<string, string>);
-      assert.equal(first!.name, 'inner');
-      assert.equal(first!.service, 'svc');
-      assert.equal(first!.traceId, second!.traceId);
-      assert.equal(first!.parentSpanId, second!.spanId);
-      assert.equal(second!.parentSpanId, '');
+      await tracing.shutdown();
+      assert.equal(requests.length, 1);
+      const [request] = requests;
+      assert.equal(request!.url, '/v1/traces');
+      assert.equal(request!.type, 'application/x-protobuf');
+      // Protobuf keeps strings as they are: the service and both span names are in the body.
+      for (const text of ['calc-test-service', 'outer-span', 'inner-span']) {
+        assert.ok(request!.body.includes(text), `${text} not exported`);
+      }
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+      receiver.close();
     }
   });
 });
