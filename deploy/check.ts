@@ -15,6 +15,7 @@ import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { DEFAULT_WAIT_SECONDS, STEPS } from '@calc/contracts';
+import { readTopology } from '../stack/topology';
 
 const ROOT = resolve(__dirname, '..');
 const TOOLS = join(ROOT, '.tools', 'deploy');
@@ -27,14 +28,7 @@ const WORKER_HEALTH_ENV = { HEALTH_HOST: '0.0.0.0', HEALTH_PORT: '8081' };
 const WORKER_PROBE = 'http://127.0.0.1:8081/readyz';
 /** The services the scripts of deploy/temporal and the other services refer to by name. */
 const INFRASTRUCTURE = ['postgresql', 'temporal-schema', 'temporal', 'temporal-namespace', 'temporal-ui'];
-const ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
 
-interface Local {
-  command?: unknown;
-  cwd?: unknown;
-  ports?: unknown;
-  ready?: { port?: unknown; path?: unknown; namespace?: unknown };
-}
 interface Service {
   image?: string;
   build?: { context: string; dockerfile: string; target?: string };
@@ -45,7 +39,6 @@ interface Service {
   ports?: { published?: string | number }[];
   volumes?: { target?: string }[];
   deploy?: { replicas?: number };
-  'x-local'?: Local;
 }
 type Services = Record<string, Service>;
 
@@ -240,49 +233,31 @@ function checkWorkers(services: Services, images: Map<string, Image>): void {
   say(`workers: ${workers.map(([name]) => name).join(', ')} probe ${WORKER_PROBE}; no ready file`);
 }
 
-/** The x-local fields the launcher reads: one per process, with a command that exists. */
+/**
+ * The x-local fields, as the launcher reads them (stack/topology.ts): a process for every
+ * service built here and for the dev server, each with a command that exists.
+ */
 function checkLocal(services: Services): void {
-  let processes = 0;
+  const topology = readTopology();
   group('x-local', (problem) => {
-    const local = Object.entries(services).filter(([name, s]) => s.build || name === 'temporal');
-    for (const [name, s] of local) {
-      const x = s['x-local'];
-      if (!x) {
-        problem(`${name}: no x-local`);
-        continue;
-      }
-      processes += s.deploy?.replicas ?? 1;
-      const command = x.command;
-      if (!Array.isArray(command) || command.length === 0 || !command.every((a) => typeof a === 'string')) {
-        problem(`${name}: x-local.command must be a list of strings`);
-        continue;
-      }
-      const cwd = typeof x.cwd === 'string' ? resolve(ROOT, x.cwd) : ROOT;
-      if (x.cwd !== undefined && !existsSync(cwd)) problem(`${name}: x-local.cwd ${String(x.cwd)} does not exist`);
-      const program = command[0] as string;
-      if (program !== 'node' && !isExecutable(resolve(cwd, program))) {
-        problem(`${name}: x-local.command[0] ${program} is not an executable (run \`make build\` first)`);
-      }
-      const ports = x.ports ?? [];
-      if (!Array.isArray(ports) || !ports.every((p) => typeof p === 'string' && ENV_NAME.test(p))) {
-        problem(`${name}: x-local.ports must be a list of variable names`);
-      }
-      const ready = x.ready;
-      if (!ready) problem(`${name}: no x-local.ready`);
-      else if (ready.namespace === undefined) {
-        if (!Array.isArray(ports) || !ports.includes(ready.port))
-          problem(`${name}: x-local.ready.port is not in its ports`);
-        if (typeof ready.path !== 'string' || !ready.path.startsWith('/')) problem(`${name}: x-local.ready.path`);
+    const local = new Set(topology.map((p) => p.service));
+    for (const [name, s] of Object.entries(services)) {
+      if ((s.build || name === 'temporal') && !local.has(name)) problem(`${name}: no x-local`);
+    }
+    for (const p of topology) {
+      const program = p.command[0] ?? '';
+      if (program !== 'node' && !isExecutable(resolve(p.cwd, program))) {
+        problem(`${p.name}: x-local command ${program} is not an executable (run \`make install\` first)`);
       }
     }
     for (const [name] of workersOf(services)) {
-      const x = services[name]!['x-local'];
-      if (x?.ready?.port !== 'HEALTH_PORT' || x.ready.path !== '/readyz') {
+      const ready = topology.find((p) => p.service === name)?.ready;
+      if (!ready || !('port' in ready) || ready.port !== 'HEALTH_PORT' || ready.path !== '/readyz') {
         problem(`${name}: x-local.ready must be {port: HEALTH_PORT, path: /readyz}`);
       }
     }
   });
-  say(`x-local: ${processes} local processes, every command present`);
+  say(`x-local: ${topology.length} local processes, every command present`);
 }
 
 /** Overrides from the caller's environment must reach the services. */
