@@ -115,7 +115,7 @@ function throughputChart(results: BenchResults, variantKeys: VariantKey[], concu
     ),
     '```',
     '',
-    `Lines: ${variantKeys.map((k) => `${LINE_COLORS[k].name} ${results.labels[k]}`).join(', ')}.`,
+    `Lines: ${variantKeys.map((k) => `${LINE_COLORS[k].name}: ${results.labels[k]}`).join('; ')}.`,
   ].join('\n');
 }
 
