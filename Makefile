@@ -22,7 +22,7 @@ TS_WORKFLOW_TESTS := producers/test/*.test.ts
 E2E_TESTS := tests/e2e.test.ts tests/observability.test.ts
 FAULT_TESTS := tests/faults.test.ts tests/load.test.ts
 
-.PHONY: help install build up test lint test-unit test-workflow test-e2e test-faults test-deploy test-postgres bench clean
+.PHONY: help install install-system build up test lint test-unit test-workflow test-e2e test-faults test-deploy test-postgres bench clean
 
 help:
 	@echo "make up      run the whole stack (Temporal server + UI, four workers, API)"
@@ -50,6 +50,11 @@ $(GO_DIR)/bin/power_of_4: $(GO_DIR)/go.mod $(GO_DIR)/go.sum $(wildcard $(GO_DIR)
 	cd $(GO_DIR) && go mod download && go build -o bin/power_of_4 .
 
 install: $(TOOLS)/.stamp node_modules/.stamp $(PY_DIR)/.venv/.stamp $(GO_DIR)/bin/power_of_4
+
+# The system packages only the tests need (Chromium for the browser test, PostgreSQL for the
+# production-topology run), from Debian; installs what is missing, nothing on a second run.
+install-system:
+	bash tools/install-system.sh
 
 build: install
 	node_modules/.bin/tsc -b
@@ -85,11 +90,7 @@ test-unit: build
 test-workflow: build
 	node --import tsx --test --test-reporter=spec $(TS_WORKFLOW_TESTS)
 
-# The browser test drives Debian's Chromium; install it when it is missing.
-/usr/bin/chromium:
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-
-test-e2e: build /usr/bin/chromium
+test-e2e: build install-system
 	node --import tsx --test --test-reporter=spec --test-concurrency=1 $(E2E_TESTS)
 
 # Workers and the server killed, the API restarted, SIGTERM drains, cancellation, and 1,000
@@ -99,14 +100,14 @@ test-faults: build
 
 # The container deployment, checked without a Docker engine: the compose file through the
 # Compose parser, the Dockerfiles through hadolint, the deploy scripts through shellcheck.
-test-deploy:
-	bash deploy/check.sh
+test-deploy: install
+	node --import tsx deploy/check.ts
 
 # The production topology without Docker: PostgreSQL from Debian, a Temporal server built from
 # go.temporal.io/server and persisting to it, our services pointed at it by environment only.
 # The first run builds the server (several minutes); later runs reuse .tools/.
-test-postgres: build
-	bash deploy/postgres-e2e.sh
+test-postgres: build install-system
+	node --import tsx deploy/postgres-e2e.ts
 
 test: lint test-unit test-workflow test-e2e test-faults test-deploy test-postgres
 

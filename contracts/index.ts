@@ -4,16 +4,10 @@
  */
 import contract from './contract.json';
 
-export type StepName = 'power_of_2' | 'power_of_4' | 'power_of_6';
-export type WorkerLanguage = 'python' | 'go' | 'typescript';
-
-export interface Step {
-  readonly activity: StepName;
-  readonly taskQueue: string;
-  readonly exponent: number;
-  readonly language: WorkerLanguage;
-  readonly waitVariable: string;
-}
+/** One step as contract.json lists it; names, languages and enums all come from that list. */
+export type Step = Readonly<(typeof contract.steps)[number]>;
+export type StepName = Step['activity'];
+export type WorkerLanguage = Step['language'];
 
 export const WORKFLOW_TYPE = contract.workflow.type;
 export const WORKFLOW_TASK_QUEUE = contract.workflow.taskQueue;
@@ -23,8 +17,17 @@ export const MAX_PAYLOAD_DIGITS = contract.payload.maxDigits;
 export const DEFAULT_WAIT_SECONDS = contract.defaultWaitSeconds;
 export const HEARTBEAT_INTERVAL_SECONDS = contract.heartbeatIntervalSeconds;
 
-/** The three steps in the order the workflow runs them. */
-export const STEPS: readonly Step[] = contract.steps as Step[];
+/** The steps in the order the workflow runs them. */
+export const STEPS: readonly Step[] = contract.steps;
+
+/** What a calculation raises its input to: the product of the steps' exponents (48 today). */
+export const EXPONENT = STEPS.reduce((product, s) => product * s.exponent, 1);
+
+/** The result of a whole calculation, exact: n^EXPONENT. */
+export const calculate = (n: bigint): bigint => n ** BigInt(EXPONENT);
+
+/** How the API and its document name the result: `number^48`. */
+export const RESULT_FORMULA = `number^${EXPONENT}`;
 
 export function stepNamed(name: StepName): Step {
   const step = STEPS.find((s) => s.activity === name);

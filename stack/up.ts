@@ -1,135 +1,172 @@
 /**
- * `make up`: starts the embedded Temporal server, then the workflow worker, the two
- * power_of_2 replicas, the power_of_4 and power_of_6 workers and the API; waits until each
- * serves; prints the URLs; stops everything on Ctrl-C or SIGTERM.
+ * `make up`: runs every process of docker-compose.yml's `x-local` fields (stack/topology.ts):
+ * the embedded Temporal server first, then the workers and the API once what they depend on
+ * is ready; prints the URLs; stops everything on Ctrl-C or SIGTERM.
  *
- * The processes are run by `concurrently`, which prefixes every line with the process's name
- * and passes signals on; this file only orders the start and checks readiness.
+ * With TEMPORAL_ADDRESS set, no server is started and every process connects there instead.
+ *
+ * `concurrently` runs the processes, prefixes their lines and passes signals on. What is kept
+ * here is what it lacks: start order by readiness, one port per process, a restart policy like
+ * a container runtime's, and stack.json, the state file tests and the benchmark read.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
 import { concurrently, type Command } from 'concurrently';
-import { Client, Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
-import { STEPS, WORKFLOW_TASK_QUEUE } from '@calc/contracts';
-import { applicationServices, stackSettings, temporalServer, type Service, type StackSettings } from './services';
+import { Connection } from '@temporalio/client';
+import { exitOnSettingsError, optionalPort, port, readSettings } from '@calc/telemetry';
+import { str } from 'envalid';
+import { readTopology, ROOT, type LocalProcess } from './topology';
 
-const TaskQueueType = temporal.api.enums.v1.TaskQueueType;
 const START_TIMEOUT_MS = 120_000;
-const NAMESPACE = 'default';
+const RESTART_DELAY_MS = 1000;
+const QUICK_EXIT_MS = 10_000;
+const MAX_QUICK_EXITS = 5;
+/** Ports every instance needs one of: handed out upwards from <NAME>_BASE_PORT. */
+const PER_INSTANCE_PORTS: Record<string, string> = { METRICS_PORT: 'METRICS_BASE_PORT', HEALTH_PORT: 'HEALTH_BASE_PORT' };
 
 function log(message: string): void {
   console.log(`[stack] ${message}`);
 }
 
+const settings = (() => {
+  try {
+    return readSettings({
+      TEMPORAL_PORT: port({ default: 7233 }),
+      TEMPORAL_UI_PORT: port({ default: 8080 }),
+      API_PORT: port({ default: 8000 }),
+      METRICS_BASE_PORT: port({ default: 9464 }),
+      HEALTH_BASE_PORT: port({ default: 9474 }),
+      API_HOST: str({ default: '127.0.0.1' }),
+      STACK_DATA_DIR: str({ default: '.data' }),
+      TEMPORAL_ADDRESS: str({ default: '' }),
+      TEMPORAL_NAMESPACE: str({ default: 'default' }),
+      // Unused here, read so that a malformed value is reported before anything starts.
+      METRICS_PORT: optionalPort(),
+    });
+  } catch (err) {
+    exitOnSettingsError('stack', err);
+    throw err;
+  }
+})();
+
+/** A process of the topology with the settings the launcher gives it. */
+interface Planned extends LocalProcess {
+  env: Record<string, string>;
+  /** Its ports by setting name, e.g. { HEALTH_PORT: 9474 }. */
+  portsByName: Record<string, number>;
+}
+
+function plan(processes: LocalProcess[], dataDir: string, temporalAddress: string): Planned[] {
+  const next: Record<string, number> = {};
+  return processes.map((p) => {
+    const portsByName = Object.fromEntries(
+      p.ports.map((name) => {
+        const base = PER_INSTANCE_PORTS[name];
+        if (!base) return [name, settings[name as keyof typeof settings] as number];
+        const value = next[name] ?? (settings[base as keyof typeof settings] as number);
+        next[name] = value + 1;
+        return [name, value];
+      }),
+    );
+    const env: Record<string, string> = {
+      TEMPORAL_ADDRESS: temporalAddress,
+      TEMPORAL_NAMESPACE: settings.TEMPORAL_NAMESPACE,
+      API_HOST: settings.API_HOST,
+      STACK_DATA_DIR: dataDir,
+      ...Object.fromEntries(Object.entries(portsByName).map(([k, v]) => [k, String(v)])),
+      ...(p.replicas > 1 ? { WORKER_REPLICA: String(p.replica) } : {}),
+    };
+    return { ...p, env, portsByName };
+  });
+}
+
+const shellQuote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
+
+/** The shell command concurrently runs: the argv with `{NAME}` filled in from the process's env. */
+function shellCommand(p: Planned): string {
+  const argv = p.command.map((arg) => arg.replace(/\{([A-Z0-9_]+)\}/g, (_, name: string) => p.env[name] ?? ''));
+  const [program, ...args] = argv;
+  // Paths in the topology are from the repository root (or the service's cwd); `node` is on PATH.
+  const executable = program!.includes('/') ? resolve(p.cwd, program!) : program!;
+  return ['exec', executable, ...args].map(shellQuote).join(' ');
+}
+
 async function assertPortFree(port: number, host: string, variable: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
+  await new Promise<void>((done, fail) => {
     const probe = createServer();
     probe.once('error', () =>
-      reject(
-        new Error(`port ${port} on ${host} is already in use (another stack running?); set ${variable} to use another`),
-      ),
+      fail(new Error(`port ${port} on ${host} is already in use (another stack running?); set ${variable} to use another`)),
     );
-    probe.listen(port, host, () => probe.close(() => resolve()));
+    probe.listen(port, host, () => probe.close(() => done()));
   });
 }
 
-function run(services: Service[]): Command[] {
-  const { commands, result } = concurrently(
-    services.map((s) => ({ name: s.name, command: s.command, cwd: s.cwd, env: s.env })),
-    { prefix: 'name', padPrefix: true, handleInput: false, killSignal: 'SIGTERM' },
-  );
-  // Exits are watched command by command (see watch); the summary promise is not needed.
-  result.catch(() => undefined);
-  return commands;
-}
-
-/** Resolves with the first capture of `ready` in the command's output. */
-function readyLine(command: Command, ready: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const onChunk = (chunk: Buffer) => {
-      seen = (seen + chunk.toString()).slice(-4096);
-      const match = ready.exec(seen);
-      if (match) {
-        out.unsubscribe();
-        err.unsubscribe();
-        resolve(match[1] ?? match[0]);
-      }
-    };
-    const out = command.stdout.subscribe(onChunk);
-    const err = command.stderr.subscribe(onChunk);
-    command.close.subscribe((e) =>
-      reject(new Error(`${command.name} exited (code ${String(e.exitCode)}) before it was ready`)),
-    );
-  });
-}
-
-async function waitForTemporal(s: StackSettings, server: Command): Promise<Connection> {
+/** Resolves once `p` is ready, with the body of its readiness answer (a worker's identity). */
+async function whenReady(p: Planned, exited: () => boolean): Promise<unknown> {
   const deadline = Date.now() + START_TIMEOUT_MS;
-  let exited = false;
-  server.close.subscribe(() => (exited = true));
   for (;;) {
-    if (exited) throw new Error('the Temporal server exited during start-up; see its log above');
-    let connection: Connection | undefined;
+    if (exited()) throw new Error(`${p.name} exited before it was ready; see its log above`);
     try {
-      connection = await Connection.connect({ address: `${s.host}:${s.temporalPort}`, connectTimeout: 1000 });
-      const ready = connection;
-      // The frontend answers before the namespace exists; workers that connect then would fail.
-      await ready.withDeadline(Date.now() + 2000, () =>
-        ready.workflowService.describeNamespace({ namespace: NAMESPACE }),
-      );
-      return connection;
-    } catch (err) {
-      await connection?.close();
-      if (Date.now() > deadline) {
-        throw new Error(`the Temporal server did not answer within ${START_TIMEOUT_MS / 1000} s`, { cause: err });
+      if ('namespace' in p.ready) {
+        const connection = await Connection.connect({ address: p.env.TEMPORAL_ADDRESS!, connectTimeout: 1000 });
+        try {
+          // The frontend answers before the namespace exists; workers that connect then would fail.
+          const { namespace } = p.ready;
+          await connection.withDeadline(Date.now() + 2000, () =>
+            connection.workflowService.describeNamespace({ namespace }),
+          );
+          return {};
+        } finally {
+          await connection.close();
+        }
       }
-      await new Promise((r) => setTimeout(r, 250));
+      const res = await fetch(`http://127.0.0.1:${p.portsByName[p.ready.port]}${p.ready.path}`);
+      if (res.ok) return await res.json();
+    } catch {
+      // Not listening yet.
     }
+    if (Date.now() > deadline) throw new Error(`${p.name} was not ready within ${START_TIMEOUT_MS / 1000} s`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
-/** Confirms with the server that every worker that said it was ready is polling its queue. */
-async function assertPolling(connection: Connection, identities: string[]): Promise<void> {
-  const client = new Client({ connection });
-  const queues = [
-    { name: WORKFLOW_TASK_QUEUE, type: TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW },
-    ...STEPS.map((s) => ({ name: s.taskQueue, type: TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY })),
-  ];
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const polling = new Set<string>();
-    for (const q of queues) {
-      const { pollers } = await client.workflowService.describeTaskQueue({
-        namespace: NAMESPACE,
-        taskQueue: { name: q.name },
-        taskQueueType: q.type,
-      });
-      for (const p of pollers) if (p.identity) polling.add(p.identity);
-    }
-    const missing = identities.filter((id) => !polling.has(id));
-    if (missing.length === 0) return;
-    if (Date.now() > deadline)
-      throw new Error(`these workers said they were ready but do not poll: ${missing.join(', ')}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+interface Running {
+  process: Planned;
+  command: Command;
+  identity?: string;
 }
 
-const all: Command[] = [];
+const running: Running[] = [];
 let stopping = false;
 /** Set once every process serves; from then on a process that ends is started again. */
 let ready = false;
-const RESTART_DELAY_MS = 1000;
-const QUICK_EXIT_MS = 10_000;
-const MAX_QUICK_EXITS = 5;
+let stateFile = '';
+
+/** stack.json: each process's pid, ports and identity; replaced whole, never half written. */
+function writeState(): void {
+  const state = {
+    ready,
+    processes: running.map(({ process: p, command, identity }) => ({
+      name: p.name,
+      service: p.service,
+      replica: p.replica,
+      pid: command.pid,
+      running: command.state === 'started',
+      ports: p.portsByName,
+      identity,
+    })),
+  };
+  writeFileSync(`${stateFile}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
+  renameSync(`${stateFile}.tmp`, stateFile);
+}
 
 function stop(code: number): void {
   if (stopping) return;
   stopping = true;
-  for (const c of all) if (c.state === 'started') c.kill('SIGTERM');
+  for (const { command } of running) if (command.state === 'started') command.kill('SIGTERM');
   const check = setInterval(() => {
-    if (all.every((c) => c.state !== 'started')) {
+    if (running.every(({ command }) => command.state !== 'started')) {
       clearInterval(check);
       process.exit(code);
     }
@@ -141,38 +178,64 @@ function stop(code: number): void {
  * drained by SIGTERM during a deploy) is started again; one that keeps failing at once, or
  * fails during start-up, stops the stack.
  */
-function watch(commands: Command[]): void {
-  for (const c of commands) {
-    all.push(c);
-    let startedAt = Date.now();
-    let quickExits = 0;
-    // concurrently starts each command before handing it over; later starts are restarts.
-    const logStart = () => log(`${c.name} started (pid ${String(c.pid)})`);
-    if (c.state === 'started') logStart();
-    // The state changes before the new pid is recorded, hence the microtask.
-    c.stateChange.subscribe((state) => state === 'started' && queueMicrotask(logStart));
-    c.close.subscribe((e) => {
+function supervise(entry: Running): void {
+  const { command } = entry;
+  let startedAt = Date.now();
+  let quickExits = 0;
+  const started = () => {
+    log(`${command.name} started (pid ${String(command.pid)})`);
+    writeState();
+  };
+  // The state changes before the new pid is recorded, hence the microtask.
+  command.stateChange.subscribe((state) => state === 'started' && queueMicrotask(started));
+  command.close.subscribe((e) => {
+    if (stopping) return;
+    writeState();
+    const code = String(e.exitCode);
+    if (!ready) {
+      log(`${command.name} exited (code ${code}) during start-up; stopping the stack`);
+      stop(1);
+      return;
+    }
+    quickExits = Date.now() - startedAt < QUICK_EXIT_MS ? quickExits + 1 : 0;
+    if (quickExits >= MAX_QUICK_EXITS) {
+      log(`${command.name} exited ${MAX_QUICK_EXITS} times in a row soon after starting; stopping the stack`);
+      stop(1);
+      return;
+    }
+    log(`${command.name} exited (code ${code}); starting it again in ${RESTART_DELAY_MS / 1000} s`);
+    setTimeout(() => {
       if (stopping) return;
-      const code = String(e.exitCode);
-      if (!ready) {
-        log(`${c.name} exited (code ${code}) during start-up; stopping the stack`);
-        stop(1);
-        return;
-      }
-      quickExits = Date.now() - startedAt < QUICK_EXIT_MS ? quickExits + 1 : 0;
-      if (quickExits >= MAX_QUICK_EXITS) {
-        log(`${c.name} exited ${MAX_QUICK_EXITS} times in a row soon after starting; stopping the stack`);
-        stop(1);
-        return;
-      }
-      log(`${c.name} exited (code ${code}); starting it again in ${RESTART_DELAY_MS / 1000} s`);
-      setTimeout(() => {
-        if (stopping) return;
-        startedAt = Date.now();
-        c.start();
-      }, RESTART_DELAY_MS);
-    });
+      startedAt = Date.now();
+      command.start();
+    }, RESTART_DELAY_MS);
+  });
+}
+
+/** Starts `wave` together and waits until each is ready. */
+async function start(wave: Planned[]): Promise<void> {
+  const { commands, result } = concurrently(
+    wave.map((p) => ({ name: p.name, command: shellCommand(p), cwd: p.cwd, env: p.env })),
+    { prefix: 'name', padPrefix: true, handleInput: false, killSignal: 'SIGTERM' },
+  );
+  // Exits are watched command by command (see supervise); the summary promise is not needed.
+  result.catch(() => undefined);
+  const entries: Running[] = commands.map((command, i) => ({ process: wave[i]!, command }));
+  running.push(...entries);
+  for (const entry of entries) {
+    log(`${entry.command.name} started (pid ${String(entry.command.pid)})`);
+    supervise(entry);
   }
+  writeState();
+  await Promise.all(
+    entries.map(async (entry) => {
+      let exited = false;
+      entry.command.close.subscribe(() => (exited = true));
+      const body = (await whenReady(entry.process, () => exited)) as { identity?: string };
+      entry.identity = body.identity;
+    }),
+  );
+  writeState();
 }
 
 async function main(): Promise<void> {
@@ -182,39 +245,43 @@ async function main(): Promise<void> {
       stop(0);
     });
   }
+  const dataDir = resolve(ROOT, settings.STACK_DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  stateFile = join(dataDir, 'stack.json');
 
-  const settings = stackSettings(process.env);
-  await assertPortFree(settings.temporalPort, settings.host, 'TEMPORAL_PORT');
-  await assertPortFree(settings.uiPort, settings.host, 'TEMPORAL_UI_PORT');
-  await assertPortFree(settings.apiPort, settings.apiHost, 'API_PORT');
-  mkdirSync(settings.dataDir, { recursive: true });
+  const external = settings.TEMPORAL_ADDRESS;
+  const all = readTopology().filter((p) => !(external && 'namespace' in p.ready));
+  const processes = plan(all, dataDir, external || `127.0.0.1:${settings.TEMPORAL_PORT}`);
+  for (const p of processes) {
+    for (const [name, value] of Object.entries(p.portsByName)) {
+      const host = name === 'API_PORT' ? settings.API_HOST : '127.0.0.1';
+      await assertPortFree(value, host, PER_INSTANCE_PORTS[name] ?? name);
+    }
+  }
 
-  const started = Date.now();
-  log(`starting the Temporal server (state in ${settings.dataDir})`);
-  const [server] = run([temporalServer(settings)]);
-  watch([server!]);
-  const connection = await waitForTemporal(settings, server!);
-
-  const services = applicationServices(settings);
-  const commands = run(services);
-  watch(commands);
-  const readiness = await Promise.all(commands.map((c, i) => readyLine(c, services[i]!.ready)));
-  await assertPolling(
-    connection,
-    readiness.filter((_, i) => services[i]!.name !== 'api'),
-  );
-  await connection.close();
+  const begun = Date.now();
+  log(external ? `using the Temporal server at ${external}` : `state of the Temporal server in ${dataDir}`);
+  // Waves in depends_on order: each starts once everything it depends on is ready.
+  const done = new Set<string>();
+  while (done.size < processes.length) {
+    const wave = processes.filter((p) => !done.has(p.name) && p.after.every((s) => processes.every((q) => q.service !== s || done.has(q.name))));
+    if (wave.length === 0) throw new Error('docker-compose.yml: the depends_on of the local services form a cycle');
+    await start(wave);
+    for (const p of wave) done.add(p.name);
+  }
   ready = true;
+  writeState();
 
-  const api = `http://localhost:${settings.apiPort}`;
-  log(`stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(`stack ready in ${((Date.now() - begun) / 1000).toFixed(1)} s`);
+  const api = `http://localhost:${settings.API_PORT}`;
   console.log(
     [
       '',
       `  REST API      ${api}`,
       `  API docs      ${api}/docs`,
-      `  Temporal UI   http://localhost:${settings.uiPort}`,
-      `  Temporal gRPC ${settings.host}:${settings.temporalPort}`,
+      ...(external
+        ? [`  Temporal      ${external}`]
+        : [`  Temporal UI   http://localhost:${settings.TEMPORAL_UI_PORT}`, `  Temporal gRPC 127.0.0.1:${settings.TEMPORAL_PORT}`]),
       '',
       `  Try it:  curl -X POST "${api}/?number=2"`,
       '  Press Ctrl-C to stop everything.',

@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { calculate } from '@calc/contracts';
 import { pidIn, runningOn, stepRuns } from './history';
 import { startStack, type RunningStack } from './stack';
 
@@ -50,7 +51,7 @@ async function finalResult(id: string, timeoutMs = 120_000): Promise<Record<stri
   }
 }
 
-const exact = (n: bigint) => (n ** 48n).toString();
+const exact = (n: bigint) => calculate(n).toString();
 const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
 
 describe('fault tolerance', () => {
@@ -75,7 +76,7 @@ describe('fault tolerance', () => {
     const victim = await runningOn(stack.client, id, 'power_of_4', 60_000);
     const killedAt = Date.now();
     process.kill(pidIn(victim), 'SIGKILL');
-    const newPid = await stack.restarted('power_of_4', pidIn(victim));
+    const newPid = await stack.restarted('power-of-4', pidIn(victim));
     assert.deepEqual(await finalResult(id), { message: 'completed', workflow_id: id, result: exact(102n) });
     console.log(`recovery: Go worker SIGKILL -> completed in ${seconds(killedAt)} s`);
     const step = (await stepRuns(stack.client, id)).find((s) => s.activity === 'power_of_4')!;
@@ -87,7 +88,7 @@ describe('fault tolerance', () => {
     const numbers = Array.from({ length: 20 }, (_, i) => BigInt(200 + i));
     const ids = await Promise.all(numbers.map((n) => start(String(n))));
     await runningOn(stack.client, ids.at(-1)!, 'power_of_2');
-    const server = stack.pidOf('temporal');
+    const server = stack.process('temporal').pid;
     const killedAt = Date.now();
     process.kill(server, 'SIGKILL');
     await stack.restarted('temporal', server);
@@ -100,7 +101,7 @@ describe('fault tolerance', () => {
 
   it('a restarted API still answers for calculations started before', async () => {
     const id = await start('103');
-    const api = stack.pidOf('api');
+    const api = stack.process('api').pid;
     const killedAt = Date.now();
     process.kill(api, 'SIGKILL');
     await stack.restarted('api', api);
@@ -121,7 +122,7 @@ describe('fault tolerance', () => {
     const drainWorkflowWorker = async (number: bigint) => {
       const id = await start(String(number));
       await runningOn(stack.client, id, 'power_of_2');
-      process.kill(stack.pidOf('workflow'), 'SIGTERM');
+      process.kill(stack.process('workflow-worker').pid, 'SIGTERM');
       assert.deepEqual(await finalResult(id), { message: 'completed', workflow_id: id, result: exact(number) });
     };
     const startedAt = Date.now();

@@ -2,36 +2,47 @@
  * Observability of the whole system, on a stack started like `make up`: each worker's SDK
  * metrics and the API's own on Prometheus endpoints, one trace from the API's HTTP request
  * through the workflow to the three activities in Python, Go and TypeScript, the API's
- * liveness and readiness, and the ready file every worker keeps for container health checks.
+ * liveness and readiness, and the probe every worker serves for the launcher and for container
+ * health checks.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startStack, ZERO_WAITS, type RunningStack } from './stack';
+import { temporal } from '@temporalio/proto';
+import { STEPS, WORKFLOW_TASK_QUEUE } from '@calc/contracts';
+import { readTopology } from '../stack/topology';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
+import { freePort, startStack, ZERO_WAITS, type RunningStack } from './stack';
 
-const ROOT = join(__dirname, '..');
-const SERVICES = ['calc-api', 'calc-workflow-worker', 'power-of-2-python', 'power-of-4-go', 'power-of-6-typescript'];
+/** A step's service in docker-compose.yml: power_of_2 -> power-of-2. */
+const serviceOf = (activity: string) => activity.replace(/_/g, '-');
+/** The service.name each step's worker traces under: power-of-2-python, ... */
+const tracedAs = (step: (typeof STEPS)[number]) => `${serviceOf(step.activity)}-${step.language}`;
+const SERVICES = ['calc-api', 'calc-workflow-worker', ...STEPS.map(tracedAs)];
+const { TASK_QUEUE_TYPE_WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY } = temporal.api.enums.v1.TaskQueueType;
+/** The queue each worker service polls. */
+const QUEUES: Record<string, { name: string; type: number }> = {
+  'workflow-worker': { name: WORKFLOW_TASK_QUEUE, type: TASK_QUEUE_TYPE_WORKFLOW },
+  ...Object.fromEntries(STEPS.map((s) => [serviceOf(s.activity), { name: s.taskQueue, type: TASK_QUEUE_TYPE_ACTIVITY }])),
+};
 
 let stack: RunningStack;
-let dir: string;
-let tracesFile: string;
+let receiver: OtlpReceiver;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'calc-observability-'));
-  tracesFile = join(dir, 'spans.jsonl');
+  receiver = await startOtlpReceiver();
   stack = await startStack({
     ...ZERO_WAITS,
-    // Every process appends its finished spans to this one file.
-    OTEL_TRACES_FILE: tracesFile,
+    // Every process exports its spans over OTLP to this receiver, soon after each ends.
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+    OTEL_BSP_SCHEDULE_DELAY: '200',
   });
 });
 
 after(async () => {
   await stack?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await receiver?.close();
 });
 
 async function calculate(number: string): Promise<string> {
@@ -61,18 +72,14 @@ async function scrape(url: string): Promise<Samples> {
   return samples;
 }
 
-const workerMetrics = (offset: number) => `http://127.0.0.1:${stack.metricsBasePort + offset}/metrics`;
-// The launcher's order (WORKER_METRICS in stack/services.ts).
-const WORKERS = { workflow: 0, 'power_of_2#1': 1, 'power_of_2#2': 2, power_of_4: 3, power_of_6: 4 } as const;
+/** Each worker process of the stack, by name, with its metrics endpoint. */
+const workers = () => stack.processes().filter((p) => p.ports.METRICS_PORT !== undefined);
 
-async function scrapeAll(): Promise<Record<keyof typeof WORKERS | 'api', Samples>> {
+async function scrapeAll(): Promise<Record<string, Samples>> {
   const entries = await Promise.all(
-    Object.entries(WORKERS).map(async ([name, offset]) => [name, await scrape(workerMetrics(offset))] as const),
+    workers().map(async (p) => [p.name, await scrape(`http://127.0.0.1:${p.ports.METRICS_PORT}/metrics`)] as const),
   );
-  return { ...Object.fromEntries(entries), api: await scrape(`${stack.api}/metrics`) } as Record<
-    keyof typeof WORKERS | 'api',
-    Samples
-  >;
+  return { ...Object.fromEntries(entries), api: await scrape(`${stack.api}/metrics`) };
 }
 
 describe('metrics', () => {
@@ -82,47 +89,30 @@ describe('metrics', () => {
     // The SDKs update some series a moment after the task completes.
     await new Promise((r) => setTimeout(r, 1500));
     const after = await scrapeAll();
-    const grew = (worker: keyof typeof before, metric: string) =>
-      (after[worker].get(metric) ?? 0) - (before[worker].get(metric) ?? 0);
+    const grew = (worker: string, metric: string) =>
+      (after[worker]!.get(metric) ?? 0) - (before[worker]!.get(metric) ?? 0);
 
-    assert.ok(grew('workflow', 'temporal_workflow_completed') >= 1, 'workflow worker: temporal_workflow_completed');
+    assert.ok(grew('workflow-worker', 'temporal_workflow_completed') >= 1, 'workflow worker: temporal_workflow_completed');
     assert.ok(
-      grew('workflow', 'temporal_workflow_task_execution_latency_count') >= 1,
+      grew('workflow-worker', 'temporal_workflow_task_execution_latency_count') >= 1,
       'workflow worker: temporal_workflow_task_execution_latency_count',
     );
-    // One of the two replicas ran the step.
-    const python =
-      grew('power_of_2#1', 'temporal_activity_execution_latency_count') +
-      grew('power_of_2#2', 'temporal_activity_execution_latency_count');
-    assert.equal(python, 1, 'power_of_2 replicas: temporal_activity_execution_latency_count');
-    assert.equal(grew('power_of_4', 'temporal_activity_execution_latency_count'), 1, 'power_of_4');
-    assert.equal(grew('power_of_6', 'temporal_activity_execution_latency_count'), 1, 'power_of_6');
-    const toStart = 'temporal_activity_schedule_to_start_latency_count';
-    assert.equal(grew('power_of_2#1', toStart) + grew('power_of_2#2', toStart), 1, `power_of_2: ${toStart}`);
-    assert.equal(grew('power_of_4', toStart), 1, `power_of_4: ${toStart}`);
-    assert.equal(grew('power_of_6', toStart), 1, `power_of_6: ${toStart}`);
+    // Each step was run, and scheduled, once by one of its service's replicas.
+    const byService = (service: string, metric: string) =>
+      workers()
+        .filter((p) => p.service === service)
+        .reduce((sum, p) => sum + grew(p.name, metric), 0);
+    for (const step of STEPS) {
+      for (const metric of ['temporal_activity_execution_latency_count', 'temporal_activity_schedule_to_start_latency_count']) {
+        assert.equal(byService(serviceOf(step.activity), metric), 1, `${step.activity}: ${metric}`);
+      }
+    }
 
-    const started = 'calc_api_http_requests_total{method="POST",route="/",status="202"}';
+    const started = 'calc_api_http_request_duration_seconds_count{method="POST",route="/",status="202"}';
     assert.equal(grew('api', started), 1, started);
     assert.ok(grew('api', 'calc_api_http_request_duration_seconds_count') >= 2, 'API request duration histogram');
   });
 });
-
-interface SpanLine {
-  traceId: string;
-  spanId: string;
-  parentSpanId: string;
-  name: string;
-  service: string;
-}
-
-function readSpans(): SpanLine[] {
-  if (!existsSync(tracesFile)) return [];
-  return readFileSync(tracesFile, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as SpanLine);
-}
 
 describe('tracing', () => {
   it('one trace runs from the API request through the workflow to the three activities', async () => {
@@ -131,17 +121,17 @@ describe('tracing', () => {
     const { workflow_id: id } = (await started.json()) as { workflow_id: string };
     await fetch(`${stack.api}/result/${id}?wait=30`);
 
-    // The file exporters write as each span ends; the workflow's own span ends last.
-    let trace: SpanLine[] = [];
+    // Each process exports in batches; the workflow's own span ends last.
+    let trace: ReceivedSpan[] = [];
     const deadline = Date.now() + 15_000;
     for (;;) {
-      const spans = readSpans();
+      const spans = receiver.spans;
       const start = spans.find((s) => s.name === 'StartWorkflow:CalculateWorkflow' && s.service === 'calc-api');
       const root = start && spans.find((s) => s.spanId === start.parentSpanId);
       trace = root ? spans.filter((s) => s.traceId === root.traceId) : [];
       const services = new Set(trace.map((s) => s.service));
       const activities = trace.filter((s) => s.name.startsWith('RunActivity:')).length;
-      if ((SERVICES.every((s) => services.has(s)) && activities >= 3) || Date.now() > deadline) break;
+      if ((SERVICES.every((s) => services.has(s)) && activities >= STEPS.length) || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 250));
     }
     const summary = trace.map((s) => `${s.service} ${s.name}`).join('\n');
@@ -156,11 +146,8 @@ describe('tracing', () => {
     assert.equal(http.parentSpanId, '', 'the HTTP request span starts the trace');
     assert.equal(named('calc-api', 'StartWorkflow:CalculateWorkflow').parentSpanId, http.spanId);
     named('calc-workflow-worker', 'RunWorkflow:CalculateWorkflow');
-    for (const [service, activity] of [
-      ['power-of-2-python', 'power_of_2'],
-      ['power-of-4-go', 'power_of_4'],
-      ['power-of-6-typescript', 'power_of_6'],
-    ] as const) {
+    for (const step of STEPS) {
+      const [service, activity] = [tracedAs(step), step.activity];
       const run = named(service, `RunActivity:${activity}`);
       const schedule = trace.find((s) => s.spanId === run.parentSpanId);
       assert.equal(schedule?.name, `StartActivity:${activity}`, `${activity} runs under the workflow's StartActivity`);
@@ -181,52 +168,73 @@ describe('API probes', () => {
   });
 });
 
-describe('WORKER_READY_FILE', () => {
-  // Last in this file: these extra workers poll the stack's queues too.
-  const workers: [string, string, string[], string][] = [
-    ['workflow worker', process.execPath, [join(ROOT, 'producers/dist/worker.js')], ROOT],
-    [
-      'power_of_2 (Python)',
-      join(ROOT, 'consumers/power_of_2_python/.venv/bin/python'),
-      ['-m', 'power_of_2'],
-      join(ROOT, 'consumers/power_of_2_python'),
-    ],
-    ['power_of_4 (Go)', join(ROOT, 'consumers/power_of_4_golang/bin/power_of_4'), [], ROOT],
-    ['power_of_6 (TypeScript)', process.execPath, [join(ROOT, 'consumers/power_of_6_nodejs/dist/main.js')], ROOT],
-  ];
-  for (const [name, command, args, cwd] of workers) {
-    it(`${name} writes its identity into the file once polling and removes it on SIGTERM`, async () => {
-      const file = join(dir, `ready-${name.replace(/\W+/g, '-')}`);
-      const child = spawn(command, args, {
-        cwd,
+describe('worker probes', () => {
+  it('every worker of the stack is ready only while its identity polls its task queue', async () => {
+    for (const p of workers()) {
+      const res = await fetch(`http://127.0.0.1:${p.ports.HEALTH_PORT}/readyz`);
+      const body = (await res.json()) as { status: string; identity: string };
+      assert.deepEqual([res.status, body.status, body.identity], [200, 'ready', p.identity], p.name);
+      const queue = QUEUES[p.service]!;
+      const { pollers } = await stack.client.workflowService.describeTaskQueue({
+        namespace: 'default',
+        taskQueue: { name: queue.name },
+        taskQueueType: queue.type,
+      });
+      assert.ok(
+        pollers.some((poller) => poller.identity === p.identity),
+        `${p.name}: ${p.identity} is not among the pollers of ${queue.name}`,
+      );
+      const live = await fetch(`http://127.0.0.1:${p.ports.HEALTH_PORT}/healthz`);
+      assert.deepEqual([live.status, ((await live.json()) as { status: string }).status], [200, 'ok'], p.name);
+    }
+  });
+
+  // Last in this file: these extra workers poll the stack's queues too. Each is started from
+  // its own x-local command in docker-compose.yml, as the launcher starts it.
+  const services = [...new Map(readTopology().filter((p) => p.ports.includes('HEALTH_PORT')).map((p) => [p.service, p])).values()];
+  for (const service of services) {
+    it(`${service.service}: /readyz is 503 until it polls, 200 with its identity, and SIGTERM exits 0`, async () => {
+      const healthPort = await freePort();
+      const [program, ...args] = service.command;
+      const child = spawn(program!.includes('/') ? resolve(service.cwd, program!) : program!, args, {
+        cwd: service.cwd,
         env: {
           ...process.env,
           TEMPORAL_ADDRESS: stack.temporalAddress,
           TEMPORAL_NAMESPACE: 'default',
-          WORKER_READY_FILE: file,
+          HEALTH_PORT: String(healthPort),
           WORKER_REPLICA: '9',
-          OTEL_TRACES_FILE: '',
           METRICS_PORT: '',
+          OTEL_EXPORTER_OTLP_ENDPOINT: '',
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let output = '';
       child.stdout.on('data', (d: Buffer) => (output += d.toString()));
       child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+      const statuses = new Set<string>();
       try {
+        let body: { status?: string; identity?: string } = {};
         const deadline = Date.now() + 30_000;
-        while (!existsSync(file) && Date.now() < deadline && child.exitCode === null) {
-          await new Promise((r) => setTimeout(r, 100));
+        while (body.status !== 'ready' && Date.now() < deadline && child.exitCode === null) {
+          try {
+            const res = await fetch(`http://127.0.0.1:${healthPort}/readyz`);
+            body = (await res.json()) as typeof body;
+            statuses.add(`${res.status} ${body.status}`);
+          } catch {
+            // Not listening yet.
+          }
+          await new Promise((r) => setTimeout(r, 20));
         }
-        assert.ok(existsSync(file), `no ready file:\n${output}`);
-        const identity = /worker ready identity=(\S+)/.exec(output)?.[1];
-        assert.equal(readFileSync(file, 'utf8'), `${identity}\n`);
+        assert.equal(body.status, 'ready', `not ready:\n${output}`);
+        assert.ok(![...statuses].some((s) => s.startsWith('200') && !s.endsWith('ready')), [...statuses].join(', '));
+        assert.match(body.identity ?? '', /-9@[^:]+:[0-9]+$/, 'the identity names replica 9 and the pid');
+        assert.ok(body.identity?.endsWith(`:${child.pid}`), `${body.identity} is not this process (${child.pid})`);
       } finally {
         child.kill('SIGTERM');
       }
       assert.equal(await exited, 0, output);
-      assert.equal(existsSync(file), false, 'the ready file is still there after SIGTERM');
     });
   }
 });

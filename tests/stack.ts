@@ -1,15 +1,16 @@
 /**
  * Starts the real local stack the way `make up` does (stack/up.ts), on free ports and with
- * its own data folder, so that tests never collide with a running `make up`.
+ * its own data folder, so that tests never collide with a running `make up`. What it needs to
+ * know of the running processes (pids, ports, identities) it reads from the launcher's
+ * stack.json, never from the log.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-
-const ROOT = join(__dirname, '..');
+import { readTopology, ROOT } from '../stack/topology';
 
 /**
  * A port that is free now, chosen below Linux's ephemeral range (32768 and up): the dev
@@ -32,9 +33,6 @@ export async function freePort(count = 1): Promise<number> {
   throw new Error(`no ${count} free consecutive ports found between 20000 and 32000`);
 }
 
-/** How many consecutive metrics ports the launcher hands out from METRICS_BASE_PORT. */
-const WORKER_METRICS_PORTS = 5;
-
 /** Every step's simulated wait at 0: what a test or a benchmark wants unless it studies the waits. */
 export const ZERO_WAITS = {
   ACTIVITY_1_WAIT_TIMEOUT: '0',
@@ -42,35 +40,59 @@ export const ZERO_WAITS = {
   ACTIVITY_3_WAIT_TIMEOUT: '0',
 } as const;
 
+/** One process as the launcher's stack.json describes it. */
+export interface StackProcess {
+  /** `temporal`, `api`, `workflow-worker`, `power-of-2-1`, `power-of-2-2`, `power-of-4`, ... */
+  name: string;
+  service: string;
+  replica: number;
+  pid: number;
+  running: boolean;
+  /** Its ports by setting name: METRICS_PORT, HEALTH_PORT, API_PORT, ... */
+  ports: Record<string, number>;
+  /** The worker identity its probe reported. */
+  identity?: string;
+}
+
 export interface RunningStack {
+  /** The launcher's own pid. */
+  launcherPid: number;
   api: string;
-  /** First of the workers' five metrics ports (see WORKER_METRICS in stack/services.ts). */
-  metricsBasePort: number;
   ui: string;
   temporalAddress: string;
   client: Client;
   /** Everything the launcher printed so far. */
   output: () => string;
-  /** The pid of the latest start of a process of the stack (`temporal`, `api`, `power_of_4`, ...). */
-  pidOf: (name: string) => number;
+  /** The processes as the launcher last described them. */
+  processes: () => StackProcess[];
+  process: (name: string) => StackProcess;
   /** Waits until the launcher has started `name` again with a pid other than `oldPid`. */
   restarted: (name: string, oldPid: number, timeoutMs?: number) => Promise<number>;
   stop: () => Promise<void>;
 }
 
+/** Starts the stack; `TEMPORAL_ADDRESS` in `extraEnv` points it at a server already running. */
 export async function startStack(extraEnv: Record<string, string> = {}, timeoutMs = 180_000): Promise<RunningStack> {
-  const [temporalPort, uiPort, apiPort] = [await freePort(), await freePort(), await freePort()];
-  // Never the defaults, which a `make up` running beside the tests holds.
-  const metricsBasePort = await freePort(WORKER_METRICS_PORTS);
+  const topology = readTopology();
+  const instances = (port: string) => topology.filter((p) => p.ports.includes(port)).length;
+  // Never the defaults, which a `make up` running beside the tests holds; one block of
+  // consecutive free ports, so that no two of them can be the same.
+  const metrics = instances('METRICS_PORT');
+  const base = await freePort(3 + metrics + instances('HEALTH_PORT'));
+  const ports = {
+    TEMPORAL_PORT: base,
+    TEMPORAL_UI_PORT: base + 1,
+    API_PORT: base + 2,
+    METRICS_BASE_PORT: base + 3,
+    HEALTH_BASE_PORT: base + 3 + metrics,
+  };
   const dataDir = mkdtempSync(join(tmpdir(), 'calc-stack-'));
+  const stateFile = join(dataDir, 'stack.json');
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'stack', 'up.ts')], {
     cwd: ROOT,
     env: {
       ...process.env,
-      TEMPORAL_PORT: String(temporalPort),
-      TEMPORAL_UI_PORT: String(uiPort),
-      API_PORT: String(apiPort),
-      METRICS_BASE_PORT: String(metricsBasePort),
+      ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
       STACK_DATA_DIR: dataDir,
       FORCE_COLOR: '0',
       ...extraEnv,
@@ -88,8 +110,13 @@ export async function startStack(extraEnv: Record<string, string> = {}, timeoutM
     rmSync(dataDir, { recursive: true, force: true });
   };
 
+  const readState = (): { ready: boolean; processes: StackProcess[] } =>
+    existsSync(stateFile)
+      ? (JSON.parse(readFileSync(stateFile, 'utf8')) as { ready: boolean; processes: StackProcess[] })
+      : { ready: false, processes: [] };
+
   const deadline = Date.now() + timeoutMs;
-  while (!/\[stack\] stack ready/.test(log)) {
+  while (!readState().ready) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
       const launcher = log.split('\n').filter((line) => line.startsWith('[stack]'));
@@ -97,30 +124,32 @@ export async function startStack(extraEnv: Record<string, string> = {}, timeoutM
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  const pidOf = (name: string) => {
-    const starts = [...log.matchAll(/\[stack\] (\S+) started \(pid (\d+)\)/g)].filter((m) => m[1] === name);
-    const last = starts.at(-1);
-    if (!last) throw new Error(`the launcher never started ${name}`);
-    return Number(last[2]);
+  const processes = () => readState().processes;
+  const processNamed = (name: string) => {
+    const found = processes().find((p) => p.name === name);
+    if (!found) throw new Error(`the stack has no process ${name}: ${processes().map((p) => p.name).join(', ')}`);
+    return found;
   };
   const restarted = async (name: string, oldPid: number, waitMs = 60_000) => {
     const until = Date.now() + waitMs;
-    while (pidOf(name) === oldPid) {
+    for (;;) {
+      const p = processNamed(name);
+      if (p.running && p.pid !== oldPid) return p.pid;
       if (Date.now() > until) throw new Error(`${name} was not started again within ${waitMs / 1000} s`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    return pidOf(name);
   };
-  const temporalAddress = `127.0.0.1:${temporalPort}`;
+  const temporalAddress = extraEnv.TEMPORAL_ADDRESS ?? `127.0.0.1:${ports.TEMPORAL_PORT}`;
   const connection = await Connection.connect({ address: temporalAddress });
   return {
-    api: `http://127.0.0.1:${apiPort}`,
-    metricsBasePort,
-    ui: `http://127.0.0.1:${uiPort}`,
+    launcherPid: child.pid!,
+    api: `http://127.0.0.1:${ports.API_PORT}`,
+    ui: `http://127.0.0.1:${ports.TEMPORAL_UI_PORT}`,
     temporalAddress,
     client: new Client({ connection }),
     output: () => log,
-    pidOf,
+    processes,
+    process: processNamed,
     restarted,
     stop: async () => {
       await connection.close();

@@ -82,7 +82,8 @@ export async function runSteps(number: string, plan: StepPlan[], options: Calcul
     step.status = 'running';
     step.input = value;
     try {
-      value = await activities[step.activity](value);
+      // The proxy hands out a function for any activity name.
+      value = await activities[step.activity]!(value);
     } catch (err) {
       step.status = 'failed';
       if (isCancellation(err)) throw err;
