@@ -1,119 +1,91 @@
 /**
- * Observability shared by the TypeScript processes: settings, the worker probe, the Temporal runtime's
- * Prometheus endpoint, one-line logs and OpenTelemetry tracing. Everything is driven by the
- * environment and off unless asked for, so tests and `make up` pay nothing by default.
+ * Observability shared by the TypeScript processes: settings, the worker probe, logs, the
+ * Temporal runtime's Prometheus endpoint and OpenTelemetry tracing. Everything is driven by
+ * the environment and off unless asked for, so tests and `make up` pay nothing by default.
  *
  * A workspace package of its own, so that the API, the workflow worker and the power_of_6
- * worker share one copy and each image ships it beside @calc/contracts.
+ * worker share one copy and each image ships it beside @calc/contracts. Only types come from
+ * @temporalio/worker, so the API can import it without loading the native runtime.
  */
+import { hostname } from 'node:os';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { Resource } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Logger, LogLevel, LogMetadata } from '@temporalio/common';
 import type { RuntimeOptions } from '@temporalio/worker';
-import { hostname } from 'node:os';
-import type { Env, LogFormat, WorkerSettings } from './settings';
+import pino from 'pino';
+import { prettyFactory } from 'pino-pretty';
+import type { Env, WorkerSettings } from './settings';
 
 export * from './probe';
 export * from './settings';
 
 // --- logs -------------------------------------------------------------------------------
 
-/** A copy of `record` without `keys`. */
-export function without(record: Record<string, unknown>, keys: string[]): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(record).filter(([k]) => !keys.includes(k)));
-}
+type LogSettings = Pick<WorkerSettings, 'LOG_FORMAT' | 'LOG_LEVEL'>;
 
-function plain(value: unknown): unknown {
-  if (value instanceof Error) return { type: value.name, message: value.message };
-  if (typeof value === 'bigint') return value.toString();
-  return value;
-}
-
-/** One log line, JSON or `time level message key=value ...`, never spread over several lines. */
-export function formatLogLine(
-  format: LogFormat,
-  time: Date,
-  level: string,
-  message: string,
-  fields: Record<string, unknown>,
-): string {
-  const entries = Object.entries(fields).filter(([, v]) => v !== undefined);
-  if (format === 'json') {
-    const record: Record<string, unknown> = { time: time.toISOString(), level: level.toLowerCase(), msg: message };
-    for (const [k, v] of entries) record[k] = plain(v);
-    return JSON.stringify(record);
-  }
-  // Objects (a request, a response) become dotted keys: req.method=POST req.url=/...
-  const flat = entries.flatMap(([k, v]): [string, unknown][] => {
-    const value = plain(v);
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return [[k, value]];
-    return Object.entries(value).map(([sub, inner]) => [`${k}.${sub}`, plain(inner)]);
-  });
-  const pairs = flat.map(([k, value]) => {
-    const text = typeof value === 'string' ? value : JSON.stringify(value);
-    return `${k}=${/[\s"=]/.test(text) ? JSON.stringify(text) : text}`;
-  });
-  return [time.toISOString(), level.toUpperCase().padEnd(5), message.replace(/\n/g, '\\n'), ...pairs].join(' ');
-}
-
-const SEVERITY: Record<LogLevel, number> = { TRACE: 0, DEBUG: 1, INFO: 2, WARN: 3, ERROR: 4 };
-
-/** The Temporal runtime's logger: one line per record on stderr, with the worker identity. */
-class LineLogger implements Logger {
-  private readonly min: number;
-  constructor(
-    private readonly format: LogFormat,
-    private readonly identity: string,
-    level: LogLevel,
-  ) {
-    this.min = SEVERITY[level] ?? SEVERITY.INFO;
-  }
-  log(level: LogLevel, message: string, meta?: LogMetadata): void {
-    if (SEVERITY[level] < this.min) return;
+/**
+ * A pino logger on stderr: JSON records (level as a word, ISO time) or, for LOG_FORMAT=text,
+ * pino-pretty's `[time] LEVEL: message {fields}`, one line per record either way. `bindings`
+ * go on every record (a worker's identity).
+ */
+export function createLogger(settings: LogSettings, bindings: Record<string, unknown>): pino.Logger {
+  const options: pino.LoggerOptions = {
+    level: settings.LOG_LEVEL,
+    base: bindings,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    serializers: { error: pino.stdSerializers.err },
     // The SDK adds these to its records: next to the identity the component says little, and
     // an activity's task token is an opaque key nobody reads in a log.
-    const fields = without(meta ?? {}, ['sdkComponent', 'taskToken']);
-    process.stderr.write(
-      `${formatLogLine(this.format, new Date(), level, message, { ...fields, identity: this.identity })}\n`,
+    redact: { paths: ['sdkComponent', 'taskToken'], remove: true },
+  };
+  if (settings.LOG_FORMAT === 'json') {
+    return pino(
+      { ...options, formatters: { level: (label) => ({ level: label }) } },
+      pino.destination({ fd: 2, sync: true }),
     );
   }
-  trace(message: string, meta?: LogMetadata): void {
-    this.log('TRACE', message, meta);
-  }
-  debug(message: string, meta?: LogMetadata): void {
-    this.log('DEBUG', message, meta);
-  }
-  info(message: string, meta?: LogMetadata): void {
-    this.log('INFO', message, meta);
-  }
-  warn(message: string, meta?: LogMetadata): void {
-    this.log('WARN', message, meta);
-  }
-  error(message: string, meta?: LogMetadata): void {
-    this.log('ERROR', message, meta);
-  }
+  // An error stays on its record's line too (pino-pretty would print it as a block), and so
+  // does a message with a line break.
+  const prettify = prettyFactory({ singleLine: true, errorLikeObjectKeys: [], translateTime: false });
+  const write = (record: string) => process.stderr.write(`${prettify(record).trimEnd().replace(/\n/g, '\\n')}\n`);
+  return pino(options, { write });
 }
+
+/** The Temporal runtime's Logger over pino: the SDK's levels are pino's, in capitals. */
+function runtimeLogger(logger: pino.Logger): Logger {
+  const log = (level: LogLevel, message: string, meta?: LogMetadata) =>
+    logger[level.toLowerCase() as pino.Level](meta ?? {}, message);
+  return {
+    log,
+    trace: (message, meta) => log('TRACE', message, meta),
+    debug: (message, meta) => log('DEBUG', message, meta),
+    info: (message, meta) => log('INFO', message, meta),
+    warn: (message, meta) => log('WARN', message, meta),
+    error: (message, meta) => log('ERROR', message, meta),
+  };
+}
+
+// --- workers ----------------------------------------------------------------------------
 
 /** `<name>-<replica>@<hostname>:<pid>`, e.g. power_of_6-typescript-1@host:42. */
 export function workerIdentity(name: string, replica: string): string {
   return `${name}-${replica}@${hostname()}:${process.pid}`;
 }
 
-type RuntimeSettings = Pick<WorkerSettings, 'LOG_FORMAT' | 'LOG_LEVEL' | 'METRICS_PORT' | 'METRICS_HOST'>;
+type RuntimeSettings = LogSettings & Pick<WorkerSettings, 'METRICS_PORT' | 'METRICS_HOST'>;
 
 /**
  * Options for `Runtime.install` in a worker process: its logger and, when METRICS_PORT is set,
  * the SDK's own Prometheus endpoint. Durations are in seconds so that the histograms read the
- * same as the Go worker's. Only types come from the worker package here, so the API can import
- * this file without loading the native runtime.
+ * same as the Go worker's.
  */
 export function workerRuntimeOptions(settings: RuntimeSettings, identity: string): RuntimeOptions {
   const { METRICS_HOST: host, METRICS_PORT: port } = settings;
   const bindAddress = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   return {
-    logger: new LineLogger(settings.LOG_FORMAT, identity, settings.LOG_LEVEL.toUpperCase() as LogLevel),
+    logger: runtimeLogger(createLogger(settings, { identity })),
     telemetryOptions: port ? { metrics: { prometheus: { bindAddress, useSecondsForDurations: true } } } : undefined,
   };
 }

@@ -2,18 +2,12 @@
  * The observability helpers shared by the TypeScript processes (@calc/telemetry).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { context, trace } from '@opentelemetry/api';
-import {
-  formatLogLine,
-  readSettings,
-  SettingsError,
-  setUpTracing,
-  workerRuntimeOptions,
-  workerSettings,
-} from '@calc/telemetry';
+import { readSettings, SettingsError, setUpTracing, workerRuntimeOptions, workerSettings } from '@calc/telemetry';
 
 describe('worker runtime', () => {
   const metrics = (env: Record<string, string>) =>
@@ -36,27 +30,58 @@ describe('worker runtime', () => {
   });
 });
 
-describe('log lines', () => {
-  const time = new Date('2026-01-02T03:04:05.678Z');
-  const fields = { workflowId: 'calculate-2-x', identity: 'w@h:1', req: { method: 'POST', url: '/?number=2' } };
+describe('worker logs', () => {
+  /** What the Temporal runtime's logger writes on stderr in a process with `env`. */
+  function runtimeLog(env: Record<string, string>): string[] {
+    const script = `
+      const t = require('@calc/telemetry');
+      const { logger } = t.workerRuntimeOptions(t.readSettings(t.workerSettings), 'w@h:1');
+      logger.info('Worker state changed', { sdkComponent: 'worker', taskQueue: 'q', state: 'RUNNING' });
+      logger.debug('below the level');
+      logger.warn('two\\nlines', { error: new Error('boom\\nagain'), taskToken: 'opaque' });`;
+    const run = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, '');
+    return run.stderr.split('\n').filter(Boolean);
+  }
 
-  it('JSON: one object a line with every field', () => {
-    const line = formatLogLine('json', time, 'INFO', 'calculation started', fields);
-    assert.deepEqual(JSON.parse(line), {
-      time: '2026-01-02T03:04:05.678Z',
-      level: 'info',
-      msg: 'calculation started',
-      ...fields,
-    });
+  it('JSON: one record a line, level as a word, the identity on each, SDK noise left out', () => {
+    const records = runtimeLog({ LOG_FORMAT: 'json' }).map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(records.length, 2);
+    const [first, second] = records;
+    assert.match(String(first!.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.deepEqual(
+      { ...first, time: undefined },
+      {
+        level: 'info',
+        time: undefined,
+        identity: 'w@h:1',
+        taskQueue: 'q',
+        state: 'RUNNING',
+        msg: 'Worker state changed',
+      },
+    );
+    assert.equal(second!.level, 'warn');
+    assert.equal(second!.msg, 'two\nlines');
+    assert.equal(second!.identity, 'w@h:1');
+    assert.equal(second!.taskToken, undefined);
+    assert.deepEqual(
+      [(second!.error as Error).message, (second!.error as { type: string }).type],
+      ['boom\nagain', 'Error'],
+    );
   });
 
-  it('text: time, level, message, then key=value on one line', () => {
-    const line = formatLogLine('text', time, 'info', 'two\nlines', { ...fields, note: 'has space' });
-    assert.equal(
-      line,
-      '2026-01-02T03:04:05.678Z INFO  two\\nlines workflowId=calculate-2-x identity=w@h:1 req.method=POST ' +
-        'req.url="/?number=2" note="has space"',
-    );
+  it('text (the default): one line a record with time, level, message and fields', () => {
+    const lines = runtimeLog({ LOG_LEVEL: 'INFO' });
+    assert.equal(lines.length, 2, lines.join('\n'));
+    assert.match(lines[0]!, /^\[\d{4}-\d\d-\d\dT[\d:.]+Z\] INFO: Worker state changed \{.*"identity":"w@h:1"/);
+    assert.ok(!lines[0]!.includes('sdkComponent'), lines[0]);
+    assert.match(lines[1]!, /^\[.*\] WARN: two\\nlines \{.*"identity":"w@h:1".*"message":"boom\\nagain"/);
+    assert.ok(!lines[1]!.includes('opaque'), lines[1]);
+  });
+
+  it('LOG_LEVEL debug lets the debug record through', () => {
+    assert.equal(runtimeLog({ LOG_FORMAT: 'json', LOG_LEVEL: 'debug' }).length, 3);
   });
 });
 
