@@ -95,8 +95,6 @@ export function exitOnSettingsError(program: string, err: unknown): unknown {
   process.exit(settings.exitCode);
 }
 
-export const SETTINGS_EXIT_CODE = settings.exitCode;
-
 /** What every worker process reads besides its own settings. */
 export const workerSettings = {
   WORKER_REPLICA: replica({ default: settings.replica.default }),
