@@ -7,6 +7,7 @@ import {
   ApplicationFailure,
   type Client,
   isGrpcServiceError,
+  ServiceError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   WorkflowNotFoundError,
@@ -42,6 +43,17 @@ const ENDED: Record<string, string> = {
   TIMED_OUT: 'timed_out',
 };
 const QUERY_DEADLINE_MS = 3000;
+
+/**
+ * The gRPC status code of a failed call to Temporal, or undefined for any other error. The
+ * client throws the gRPC error itself from some calls and wraps it in a ServiceError in others
+ * (starting a workflow, describing one).
+ */
+export function grpcStatusOf(err: unknown): grpcStatus | undefined {
+  if (isGrpcServiceError(err)) return err.code;
+  if (err instanceof ServiceError && isGrpcServiceError(err.cause)) return err.cause.code;
+  return undefined;
+}
 
 /** How a closed calculation ended, or undefined while it runs. */
 export function endedAs(description: WorkflowExecutionDescription): string | undefined {
@@ -101,7 +113,7 @@ export class Calculations {
       description = await handle.describe();
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw notFound;
-      if (isGrpcServiceError(err) && err.code === grpcStatus.INVALID_ARGUMENT) throw notFound;
+      if (grpcStatusOf(err) === grpcStatus.INVALID_ARGUMENT) throw notFound;
       throw err;
     }
     // Other workflows may share the namespace; this API speaks only of calculations.
@@ -119,7 +131,8 @@ export class Calculations {
     seconds: number,
   ): Promise<{ description: WorkflowExecutionDescription; result?: string }> {
     if (seconds <= 0 || endedAs(found.description) !== undefined) return { description: found.description };
-    const signal = AbortSignal.timeout(seconds * 1000);
+    // Timers take whole milliseconds; `wait` may have any number of decimals.
+    const signal = AbortSignal.timeout(Math.ceil(seconds * 1000));
     try {
       const result = await this.client.withAbortSignal(signal, () => found.handle.result());
       return { description: found.description, result };

@@ -3,8 +3,8 @@
  * meant for the caller; a 5xx shows no internals, and an unreachable Temporal is a 503.
  */
 import { status as grpcStatus } from '@grpc/grpc-js';
-import { isGrpcServiceError } from '@temporalio/client';
 import fp from 'fastify-plugin';
+import { grpcStatusOf } from '../calculations';
 import { errorBody, HttpError } from '../http-error';
 
 export default fp(async (app) => {
@@ -13,7 +13,8 @@ export default fp(async (app) => {
     const code = err.statusCode;
     // Fastify's own 4xx (body too large, bad content type, ...) carry safe messages.
     if (code !== undefined && code >= 400 && code < 500) return reply.code(code).send(errorBody(code, err.message));
-    if (isGrpcServiceError(err) && (err.code === grpcStatus.UNAVAILABLE || err.code === grpcStatus.DEADLINE_EXCEEDED)) {
+    const grpc = grpcStatusOf(err);
+    if (grpc === grpcStatus.UNAVAILABLE || grpc === grpcStatus.DEADLINE_EXCEEDED) {
       request.log.warn({ err }, 'Temporal is unreachable');
       return reply.code(503).send(errorBody(503, 'Temporal is unreachable; try again shortly'));
     }
