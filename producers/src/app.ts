@@ -10,11 +10,13 @@ import { Calculations } from './calculations';
 import type { ApiConfig } from './config';
 import auth from './plugins/auth';
 import errors from './plugins/errors';
+import { methodNotAllowed } from './plugins/methods';
 import metrics from './plugins/metrics';
 import swagger from './plugins/swagger';
 import tracing from './plugins/tracing';
 import calculationRoutes from './routes/calculations';
 import probeRoutes from './routes/probes';
+import type { SchemaOptions } from './schemas';
 
 export interface AppDeps {
   client: Client;
@@ -27,16 +29,33 @@ export async function buildApp({ client, config, logger = false }: AppDeps): Pro
     logger,
     bodyLimit: 1024,
     routerOptions: { maxParamLength: 500 },
-    // `example` only documents a value in the OpenAPI output.
-    ajv: { customOptions: { keywords: ['example'] } },
+    ajv: {
+      customOptions: {
+        // `example` only documents a value in the OpenAPI output.
+        keywords: ['example'],
+        // Puts the failing value into each validation error, for the messages of inputs.ts.
+        verbose: true,
+      },
+    },
   });
-  // Tracing and the OpenAPI document see routes added after them only: they come first.
+  const schemaOptions: SchemaOptions = {
+    maxInputDigits: config.maxInputDigits,
+    maxResultWaitSeconds: config.maxResultWaitSeconds,
+    tokenRequired: Boolean(config.apiToken),
+  };
+  // Tracing, the OpenAPI document and the method check see routes added after them only:
+  // they come first.
+  const answerOtherMethods = methodNotAllowed(app);
   await app.register(tracing);
-  await app.register(swagger);
-  await app.register(metrics);
+  await app.register(swagger, schemaOptions);
+  await app.register(metrics, schemaOptions);
   await app.register(auth, { token: config.apiToken });
   await app.register(errors);
   await app.register(probeRoutes, { client });
-  await app.register(calculationRoutes, { calculations: new Calculations(client, config.workflowOptions), config });
+  await app.register(calculationRoutes, {
+    calculations: new Calculations(client, config.workflowOptions),
+    schemaOptions,
+  });
+  answerOtherMethods();
   return app;
 }

@@ -1,44 +1,92 @@
 /**
- * Checks of what callers send. Each failure is an HttpError whose message names the
- * parameter and the rule, so that a caller can correct the request from the message alone.
+ * What callers may send, each rule declared once from contract.json: the JSON schema that
+ * Fastify's validator enforces and the OpenAPI document shows, and the message a caller gets
+ * when a request breaks it, made from the validator's own error. Each message names the
+ * parameter, the rule and the value, so a caller can correct the request from it alone.
  */
-import { HttpError } from './http-error';
+import type { FastifySchemaValidationError } from 'fastify';
+import contract from '@calc/contracts/contract.json';
 
-const DECIMAL_INTEGER = /^-?[0-9]+$/;
-const SECONDS = /^[0-9]+(\.[0-9]+)?$/;
-// Printable ASCII without spaces: safe in logs and in a workflow id.
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+const api = contract.api;
 
-function shown(raw: string): string {
-  return raw.length > 40 ? `${JSON.stringify(raw.slice(0, 40))}...` : JSON.stringify(raw);
+/** Where a route's inputs are, as Fastify names them for its schemaErrorFormatter. */
+type Location = 'body' | 'headers' | 'params' | 'querystring';
+
+/** A validator error; Ajv's `verbose` option (see app.ts) adds the value that failed. */
+type ValidationError = FastifySchemaValidationError & { data?: unknown };
+
+/** How a value appears in a message: as JSON, a long string cut after 40 characters. */
+function shown(value: unknown): string {
+  if (typeof value === 'string' && value.length > 40) return `${JSON.stringify(value.slice(0, 40))}...`;
+  return JSON.stringify(value) ?? String(value);
 }
 
-/** The validated, canonical form of `number` (no leading zeros, no minus zero). */
-export function parseNumber(raw: unknown, maxDigits: number): string {
-  const rule = `number must be a base-10 integer: an optional '-' followed by 1 to ${maxDigits} digits 0-9`;
-  if (raw === undefined) throw new HttpError(400, `number is required: ${rule}, e.g. POST /?number=2`);
-  if (typeof raw !== 'string') throw new HttpError(400, `number must be given once: ${rule}`);
-  if (!DECIMAL_INTEGER.test(raw)) throw new HttpError(400, `${rule}; got ${shown(raw)}`);
-  const digits = raw.replace(/^-/, '').length;
-  if (digits > maxDigits) throw new HttpError(400, `${rule}; got ${digits} digits (the bound is MAX_INPUT_DIGITS)`);
-  return BigInt(raw).toString();
+/** One input: its schema and the message for a validator error about it. */
+export interface Input {
+  schema: Record<string, unknown>;
+  message: (error: ValidationError) => string;
 }
 
-/** Seconds a result request may wait for the calculation to end; 0 when not given. */
-export function parseWait(raw: unknown, maxSeconds: number): number {
-  if (raw === undefined || raw === '') return 0;
-  const rule = `wait must be a number of seconds from 0 to ${maxSeconds}`;
-  if (typeof raw !== 'string' || !SECONDS.test(raw)) throw new HttpError(400, `${rule}; got ${JSON.stringify(raw)}`);
-  const seconds = Number(raw);
-  if (seconds > maxSeconds) throw new HttpError(400, `${rule}; got ${raw}`);
-  return seconds;
+export function numberInput(maxDigits: number): Input {
+  const rule = `number must be ${api.number.rule.replace('{maxDigits}', String(maxDigits))}`;
+  return {
+    schema: {
+      type: 'string',
+      description: `${api.number.rule.replace('{maxDigits}', String(maxDigits))}; leading zeros are dropped.`,
+      // Two steps, so that a value of digits that is only too long gets its own message.
+      allOf: [{ pattern: contract.payload.pattern }, { pattern: `^-?[0-9]{1,${maxDigits}}$` }],
+      example: api.number.example,
+    },
+    message: (error) => {
+      if (error.keyword === 'required') return `number is required: ${rule}, e.g. POST /?number=${api.number.example}`;
+      // The query parser gives a repeated parameter as an array.
+      if (Array.isArray(error.data)) return `number must be given once: ${rule}`;
+      if (error.schemaPath.endsWith('/allOf/1/pattern')) {
+        const digits = String(error.data).replace(/^-/, '').length;
+        return `${rule}; got ${digits} digits (the bound is MAX_INPUT_DIGITS)`;
+      }
+      return `${rule}; got ${shown(error.data)}`;
+    },
+  };
 }
 
-/** The Idempotency-Key header, if the caller sent one. */
-export function parseIdempotencyKey(raw: string | string[] | undefined): string | undefined {
-  if (raw === undefined) return undefined;
-  if (typeof raw !== 'string' || !IDEMPOTENCY_KEY.test(raw)) {
-    throw new HttpError(400, 'Idempotency-Key must be 1 to 200 printable ASCII characters without spaces, sent once');
-  }
-  return raw;
+export function waitInput(maxSeconds: number): Input {
+  const rule = api.wait.rule.replace('{maxSeconds}', String(maxSeconds));
+  return {
+    schema: {
+      type: 'number',
+      minimum: 0,
+      maximum: maxSeconds,
+      default: 0,
+      description: `Seconds to wait for the end of a running calculation: ${rule} (default 0).`,
+      example: 10,
+    },
+    message: (error) => `wait must be ${rule}; got ${shown(error.data)}`,
+  };
+}
+
+export const idempotencyKeyInput: Input = {
+  schema: {
+    type: 'string',
+    pattern: api.idempotencyKey.pattern,
+    description: `${api.idempotencyKey.rule}; the same key always names the same calculation.`,
+    example: 'order-4711',
+  },
+  message: () => `${api.idempotencyKey.header} must be ${api.idempotencyKey.rule}`,
+};
+
+/**
+ * Fastify's schemaErrorFormatter for a route whose inputs are `inputs`, keyed by where they
+ * are (`querystring`, `headers`, `params`) and their name there.
+ */
+export function inputErrors(inputs: Partial<Record<Location, Record<string, Input>>>) {
+  return (errors: ValidationError[], dataVar: Location): Error => {
+    // Fastify's validator stops at the first error (allErrors is off).
+    const error = errors[0]!;
+    // Parameter names hold neither '/' nor '~', so the JSON pointer needs no unescaping.
+    const name =
+      error.keyword === 'required' ? String(error.params.missingProperty) : (error.instancePath.split('/')[1] ?? '');
+    const input = inputs[dataVar]?.[name];
+    return new Error(input ? input.message(error) : `${dataVar}${error.instancePath} ${error.message ?? 'is invalid'}`);
+  };
 }

@@ -1,101 +1,128 @@
 /**
- * JSON schemas of the API, declared once: they drive response serialisation and the
- * OpenAPI document served at /openapi.json and /docs.
+ * JSON schemas of the API, declared once: Fastify validates requests and serialises answers
+ * with them, and the OpenAPI document at /openapi.json is built from them. Input rules come
+ * from inputs.ts, names and examples from the contract.
  */
+import { STATUS_CODES } from 'node:http';
+import { calculate, RESULT_FORMULA, STEPS } from '@calc/contracts';
+import contract from '@calc/contracts/contract.json';
+import { idempotencyKeyInput, numberInput, waitInput } from './inputs';
 
-export const errorBody = {
+/** What the document shows of the inputs and answers; it follows the running configuration. */
+export interface SchemaOptions {
+  maxInputDigits: number;
+  maxResultWaitSeconds: number;
+  /** With a token, every route but the probes may answer 401. */
+  tokenRequired: boolean;
+}
+
+const EXAMPLE_NUMBER = contract.api.number.example;
+const EXAMPLE_RESULT = calculate(BigInt(EXAMPLE_NUMBER)).toString();
+const EXAMPLE_ID = `calculate-${EXAMPLE_NUMBER}-5b0c7c1e-7d1f-4c55-9a53-0e0b9f6a3f10`;
+
+/** The body of every error answer with status `code`. */
+function error(code: number, description: string, headers?: Record<string, unknown>) {
+  return {
+    description,
+    ...(headers && { headers }),
+    type: 'object',
+    required: ['statusCode', 'error', 'message'],
+    properties: {
+      statusCode: { type: 'integer', enum: [code] },
+      error: { type: 'string', enum: [STATUS_CODES[code]] },
+      message: { type: 'string' },
+    },
+  } as const;
+}
+
+/** The answers every guarded route may give besides its own. */
+function commonErrors({ tokenRequired }: SchemaOptions, temporal = true) {
+  return {
+    ...(tokenRequired && {
+      401: error(401, 'API_TOKEN is set and the bearer token is missing or wrong.', {
+        'WWW-Authenticate': { type: 'string', enum: ['Bearer'] },
+      }),
+    }),
+    500: error(500, 'An unexpected failure; the API logs it, the answer shows no details.'),
+    ...(temporal && { 503: error(503, 'Temporal is unreachable; try again shortly.') }),
+  };
+}
+
+const workflowId = { type: 'string', example: EXAMPLE_ID } as const;
+const location = { Location: { type: 'string', description: 'Where to read the result.' } };
+
+const workflowIdParam = {
   type: 'object',
-  required: ['statusCode', 'error', 'message'],
-  properties: {
-    statusCode: { type: 'integer', example: 400 },
-    error: { type: 'string', example: 'Bad Request' },
-    message: { type: 'string' },
-  },
+  required: ['workflow_id'],
+  properties: { workflow_id: { type: 'string', description: 'The id returned by POST /.', example: EXAMPLE_ID } },
 } as const;
-
-const unauthorized = { description: 'API_TOKEN is set and the bearer token is missing or wrong.', ...errorBody };
-
-const workflowId = { type: 'string', example: 'calculate-2-5b0c7c1e-7d1f-4c55-9a53-0e0b9f6a3f10' } as const;
 
 const step = {
   type: 'object',
+  required: ['activity', 'task_queue', 'language', 'status'],
   properties: {
-    activity: { type: 'string', enum: ['power_of_2', 'power_of_4', 'power_of_6'] },
-    task_queue: { type: 'string' },
-    language: { type: 'string', enum: ['python', 'go', 'typescript'] },
+    activity: { type: 'string', enum: STEPS.map((s) => s.activity) },
+    task_queue: { type: 'string', enum: STEPS.map((s) => s.taskQueue) },
+    language: { type: 'string', enum: STEPS.map((s) => s.language) },
     status: { type: 'string', enum: ['pending', 'running', 'completed', 'failed'] },
     input: { type: 'string' },
     output: { type: 'string' },
   },
 } as const;
 
-export function startSchema(maxDigits: number) {
+export function startSchema(options: SchemaOptions) {
   return {
-    summary: 'Start a calculation of number^48',
+    operationId: 'startCalculation',
+    summary: `Start a calculation of ${RESULT_FORMULA}`,
     description:
-      'Starts CalculateWorkflow, which sends the number through power_of_2 (Python), power_of_4 (Go) ' +
-      'and power_of_6 (TypeScript). Answers at once with the workflow id; read the result at the ' +
-      '`Location` it returns. With an `Idempotency-Key` header, a repeat of the same request ' +
-      'starts nothing and returns the same `workflow_id`.',
+      `Starts ${contract.workflow.type}, which sends the number through ` +
+      `${STEPS.map((s) => `${s.activity} (${s.language})`).join(', ')}. Answers at once with the ` +
+      'workflow id; read the result at the `Location` it returns. With an `Idempotency-Key` header, a ' +
+      'repeat of the same request starts nothing and returns the same `workflow_id`.',
     tags: ['calculations'],
     headers: {
       type: 'object',
-      properties: {
-        'idempotency-key': {
-          type: 'string',
-          description: 'Any 1 to 200 printable ASCII characters; the same key always names the same calculation.',
-        },
-      },
+      properties: { 'idempotency-key': idempotencyKeyInput.schema },
     },
     querystring: {
       type: 'object',
       required: ['number'],
-      properties: {
-        number: {
-          type: 'string',
-          description: `A base-10 integer: an optional '-' then the digits 0-9, at most ${maxDigits} digits.`,
-          pattern: '^-?[0-9]+$',
-          example: '2',
-        },
-      },
+      properties: { number: numberInput(options.maxInputDigits).schema },
     },
     response: {
       202: {
-        description: 'The calculation started.',
-        headers: { Location: { type: 'string', description: 'Where to read the result.' } },
+        description: 'The calculation started, or had started already under this Idempotency-Key.',
+        headers: {
+          ...location,
+          'Idempotent-Replayed': {
+            type: 'string',
+            enum: ['true'],
+            description: 'Present when an earlier request with the same Idempotency-Key started it.',
+          },
+        },
         type: 'object',
         required: ['message', 'workflow_id'],
-        properties: { message: { type: 'string', example: 'workflow started' }, workflow_id: workflowId },
+        properties: { message: { type: 'string', enum: ['workflow started'] }, workflow_id: workflowId },
       },
-      400: { description: '`number` is missing or is not a base-10 integer within the bound.', ...errorBody },
-      401: unauthorized,
-      409: { description: 'The Idempotency-Key was already used for another number.', ...errorBody },
-      503: { description: 'Temporal is unreachable.', ...errorBody },
+      400: error(400, '`number` or `Idempotency-Key` breaks its rule; the message names it.'),
+      409: error(409, 'The Idempotency-Key was already used for another number.'),
+      ...commonErrors(options),
     },
   };
 }
 
-export function resultSchema(maxWaitSeconds: number) {
+export function resultSchema(options: SchemaOptions) {
   return {
+    operationId: 'getResult',
     summary: 'Read the state or result of a calculation',
     description:
       'Never blocks longer than `wait` seconds. 200 means the calculation has ended (see `message`), ' +
       '202 that it is still running.',
     tags: ['calculations'],
-    params: {
-      type: 'object',
-      required: ['workflow_id'],
-      properties: { workflow_id: { type: 'string', description: 'The id returned by POST /.' } },
-    },
+    params: workflowIdParam,
     querystring: {
       type: 'object',
-      properties: {
-        wait: {
-          type: 'string',
-          description: `Seconds to wait for the end of a running calculation (0 to ${maxWaitSeconds}; default 0).`,
-          example: '10',
-        },
-      },
+      properties: { wait: waitInput(options.maxResultWaitSeconds).schema },
     },
     response: {
       200: {
@@ -107,13 +134,14 @@ export function resultSchema(maxWaitSeconds: number) {
         properties: {
           message: { type: 'string', enum: ['completed', 'failed', 'cancelled', 'terminated', 'timed_out'] },
           workflow_id: workflowId,
-          result: { type: 'string', description: 'number^48 in base 10, exact.', example: '281474976710656' },
+          result: { type: 'string', description: `${RESULT_FORMULA} in base 10, exact.`, example: EXAMPLE_RESULT },
           reason: { type: 'string' },
-          error_type: { type: 'string', example: 'InvalidNumber' },
+          error_type: { type: 'string', example: contract.invalidNumberErrorType },
         },
       },
       202: {
-        description: 'Still running; `steps` shows where it is.',
+        description: 'Still running; `steps` shows where it is (absent when no workflow worker answers in time).',
+        headers: { 'Retry-After': { type: 'string', description: 'Seconds until asking again is worthwhile.' } },
         type: 'object',
         required: ['message', 'workflow_id'],
         properties: {
@@ -122,39 +150,39 @@ export function resultSchema(maxWaitSeconds: number) {
           steps: { type: 'array', items: step },
         },
       },
-      400: { description: '`wait` is not a number of seconds within the bound.', ...errorBody },
-      401: unauthorized,
-      404: { description: 'No calculation has this id.', ...errorBody },
-      503: { description: 'Temporal is unreachable.', ...errorBody },
+      400: error(400, '`wait` is not a number of seconds within the bound.'),
+      404: error(404, 'No calculation has this id.'),
+      ...commonErrors(options),
     },
   };
 }
 
-export const cancelSchema = {
-  summary: 'Cancel a running calculation',
-  description:
-    'Asks Temporal to cancel the workflow. The step that is running hears of it through its next ' +
-    'heartbeat and stops; `GET /result/{workflow_id}` then answers `cancelled`.',
-  tags: ['calculations'],
-  params: {
-    type: 'object',
-    required: ['workflow_id'],
-    properties: { workflow_id: { type: 'string' } },
-  },
-  response: {
-    202: {
-      description: 'Cancellation requested.',
-      type: 'object',
-      properties: { message: { type: 'string', example: 'cancellation requested' }, workflow_id: workflowId },
+export function cancelSchema(options: SchemaOptions) {
+  return {
+    operationId: 'cancelCalculation',
+    summary: 'Cancel a running calculation',
+    description:
+      'Asks Temporal to cancel the workflow. The step that is running hears of it through its next ' +
+      'heartbeat and stops; `GET /result/{workflow_id}` then answers `cancelled`.',
+    tags: ['calculations'],
+    params: workflowIdParam,
+    response: {
+      202: {
+        description: 'Cancellation requested.',
+        headers: location,
+        type: 'object',
+        required: ['message', 'workflow_id'],
+        properties: { message: { type: 'string', enum: ['cancellation requested'] }, workflow_id: workflowId },
+      },
+      404: error(404, 'No calculation has this id.'),
+      409: error(409, 'The calculation has already ended.'),
+      ...commonErrors(options),
     },
-    401: unauthorized,
-    404: { description: 'No calculation has this id.', ...errorBody },
-    409: { description: 'The calculation has already ended.', ...errorBody },
-    503: { description: 'Temporal is unreachable.', ...errorBody },
-  },
-} as const;
+  };
+}
 
 export const healthSchema = {
+  operationId: 'health',
   summary: 'Liveness: the API process is up',
   description:
     'Always 200 while the process serves HTTP; checks nothing else, so that an outage of Temporal ' +
@@ -165,13 +193,15 @@ export const healthSchema = {
     200: {
       description: 'The process is up.',
       type: 'object',
-      properties: { status: { type: 'string', example: 'ok' } },
+      required: ['status'],
+      properties: { status: { type: 'string', enum: ['ok'] } },
     },
   },
 } as const;
 
 const readiness = {
   type: 'object',
+  required: ['status', 'temporal', 'workflow_worker'],
   properties: {
     status: { type: 'string', enum: ['ready', 'unavailable'] },
     temporal: { type: 'string', enum: ['reachable', 'unreachable'] },
@@ -180,9 +210,10 @@ const readiness = {
 } as const;
 
 export const readySchema = {
+  operationId: 'ready',
   summary: 'Readiness: Temporal answers and a workflow worker polls',
   description:
-    'Asks Temporal which workers poll `calculation-task-queue` (DescribeTaskQueue). 200 when it ' +
+    `Asks Temporal which workers poll \`${contract.workflow.taskQueue}\` (DescribeTaskQueue). 200 when it ` +
     'answers within 2 s and a workflow worker polled in the last minute; otherwise 503, saying ' +
     'which of the two checks failed.',
   tags: ['operations'],
@@ -193,12 +224,21 @@ export const readySchema = {
   },
 } as const;
 
-export const metricsSchema = {
-  summary: 'Prometheus metrics of the API',
-  description:
-    'Text exposition format: `calc_api_http_requests_total{method,route,status}`, the histogram ' +
-    '`calc_api_http_request_duration_seconds{method,route,status}` and the Node.js process metrics ' +
-    '(`calc_api_process_*`, `calc_api_nodejs_*`). Needs the bearer token when API_TOKEN is set.',
-  tags: ['operations'],
-  produces: ['text/plain'],
-} as const;
+export function metricsSchema(options: SchemaOptions) {
+  return {
+    operationId: 'metrics',
+    summary: 'Prometheus metrics of the API',
+    description:
+      'Text exposition format: `calc_api_http_requests_total{method,route,status}`, the histogram ' +
+      '`calc_api_http_request_duration_seconds{method,route,status}` and the Node.js process metrics ' +
+      '(`calc_api_process_*`, `calc_api_nodejs_*`).',
+    tags: ['operations'],
+    response: {
+      200: {
+        description: 'The metrics, in the Prometheus text format.',
+        content: { 'text/plain': { schema: { type: 'string' } } },
+      },
+      ...commonErrors(options, false),
+    },
+  };
+}

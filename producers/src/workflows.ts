@@ -1,6 +1,7 @@
 /**
  * CalculateWorkflow: sends a number through power_of_2 (Python), power_of_4 (Go) and
- * power_of_6 (TypeScript), each on its own task queue, and returns n^48 as a decimal string.
+ * power_of_6 (TypeScript), each on its own task queue, and returns n^EXPONENT (the product of
+ * the steps' exponents, see @calc/contracts) as a decimal string.
  *
  * Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O here.
  */

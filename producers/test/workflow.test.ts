@@ -10,7 +10,13 @@ import { SpanKind } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Context } from '@temporalio/activity';
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  defaultGrpcRetryOptions,
+  makeGrpcRetryInterceptor,
+  WorkflowFailedError,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { msToTs } from '@temporalio/common/lib/time';
@@ -250,6 +256,28 @@ describe('REST API with API_TOKEN set', () => {
     assert.equal(done.statusCode, 200);
     assert.equal(done.json<{ result: string }>().result, '281474976710656');
   });
+
+  it('documents the bearer scheme on every route but the probes, and the 401 answers', async () => {
+    const spec = (
+      await guarded.inject({ method: 'GET', url: '/openapi.json', headers: { authorization: 'Bearer s3cret-token' } })
+    ).json<{
+      security: unknown;
+      components: { securitySchemes: unknown };
+      paths: Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>;
+    }>();
+    assert.deepEqual(spec.security, [{ bearer: [] }]);
+    assert.deepEqual(spec.components.securitySchemes, { bearer: { type: 'http', scheme: 'bearer' } });
+    assert.deepEqual(spec.paths['/health']!.get!.security, []);
+    assert.deepEqual(spec.paths['/ready']!.get!.security, []);
+    for (const [path, method] of [
+      ['/', 'post'],
+      ['/result/{workflow_id}', 'get'],
+      ['/workflows/{workflow_id}/cancel', 'post'],
+      ['/metrics', 'get'],
+    ] as const) {
+      assert.ok(spec.paths[path]![method]!.responses['401'], `${method} ${path} documents no 401`);
+    }
+  });
 });
 
 describe('REST API', () => {
@@ -392,11 +420,72 @@ describe('REST API', () => {
     await other.terminate();
   });
 
-  it('rejects a malformed or excessive wait with 400 naming wait', async () => {
-    for (const wait of ['soon', '-1', '61']) {
+  it('rejects a malformed or excessive wait with 400 naming wait and the value', async () => {
+    for (const [wait, shown] of [
+      ['soon', '"soon"'],
+      ['-1', '-1'],
+      ['61', '61'],
+      ['', '""'],
+    ]) {
       const res = await result('no-such-workflow', `?wait=${wait}`);
       assert.equal(res.statusCode, 400);
-      assert.match(res.json<{ message: string }>().message, /^wait must be a number of seconds from 0 to 60/);
+      assert.equal(
+        res.json<{ message: string }>().message,
+        `wait must be a number of seconds from 0 to 60; got ${shown}`,
+      );
+    }
+  });
+
+  it('accepts any number of seconds as wait, as the document says, decimals included', async () => {
+    const release = hold('power_of_2', '16', 2n);
+    const id = (await post('?number=16')).json<{ workflow_id: string }>().workflow_id;
+    for (const wait of ['0.0001', '0.3333333333333333', '1e-1'])
+      assert.equal((await result(id, `?wait=${wait}`)).statusCode, 202);
+    release();
+    assert.equal((await result(id, '?wait=20')).statusCode, 200);
+  });
+
+  it('answers a method the document does not list on a known path with 405 and Allow', async () => {
+    for (const [method, url, allow] of [
+      ['TRACE', '/health', 'GET, HEAD'],
+      ['QUERY', '/result/x', 'GET, HEAD'],
+      ['DELETE', '/result/x?wait=1', 'GET, HEAD'],
+      ['GET', '/', 'POST'],
+      ['PUT', '/workflows/x/cancel', 'POST'],
+      ['OPTIONS', '/metrics', 'GET, HEAD'],
+    ] as const) {
+      const res = await app.inject({ method, url });
+      assert.equal(res.statusCode, 405, `${method} ${url}`);
+      assert.equal(res.headers.allow, allow);
+      assert.match(res.json<{ message: string }>().message, new RegExp(`^${method} is not allowed on /`));
+    }
+  });
+
+  it('answers 503 when Temporal is unreachable, for a start as for a read', async () => {
+    // A closed port, and one retry: the default retries take about 20 s to give up.
+    const connection = Connection.lazy({
+      address: '127.0.0.1:1',
+      connectTimeout: 500,
+      interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 2 }))],
+    });
+    const cut = await buildApp({ client: new Client({ connection }), config: loadApiConfig({}) });
+    try {
+      for (const [method, url] of [
+        ['POST', '/?number=2'],
+        ['GET', '/result/some-id'],
+        ['POST', '/workflows/some-id/cancel'],
+      ] as const) {
+        const res = await cut.inject({ method, url });
+        assert.equal(res.statusCode, 503, `${method} ${url}: ${res.body}`);
+        assert.deepEqual(res.json(), {
+          statusCode: 503,
+          error: 'Service Unavailable',
+          message: 'Temporal is unreachable; try again shortly',
+        });
+      }
+    } finally {
+      await cut.close();
+      await connection.close();
     }
   });
 
@@ -475,9 +564,24 @@ describe('REST API', () => {
       paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
     }>();
     const codes = (path: string, method: string) => Object.keys(spec.paths[path]![method]!.responses).sort();
-    assert.deepEqual(codes('/', 'post'), ['202', '400', '401', '409', '503']);
-    assert.deepEqual(codes('/result/{workflow_id}', 'get'), ['200', '202', '400', '401', '404', '503']);
-    assert.deepEqual(codes('/workflows/{workflow_id}/cancel', 'post'), ['202', '401', '404', '409', '503']);
+    // No 401 and no security scheme: without API_TOKEN the server asks for none.
+    assert.deepEqual(codes('/', 'post'), ['202', '400', '409', '500', '503']);
+    assert.deepEqual(codes('/result/{workflow_id}', 'get'), ['200', '202', '400', '404', '500', '503']);
+    assert.deepEqual(codes('/workflows/{workflow_id}/cancel', 'post'), ['202', '404', '409', '500', '503']);
+    assert.equal(JSON.stringify(spec).includes('bearer'), false);
+    // Inputs and examples come from the contract; a start leads to its result and its cancel.
+    const start = spec.paths['/']!.post! as unknown as {
+      parameters: { name: string; schema: { example?: string; pattern?: string } }[];
+      responses: Record<string, { links?: Record<string, { operationId: string }> }>;
+    };
+    assert.equal(start.parameters.find((p) => p.name === 'number')?.schema.example, '2');
+    assert.equal(start.parameters.find((p) => p.name === 'idempotency-key')?.schema.pattern, '^[\\x21-\\x7e]{1,200}$');
+    assert.deepEqual(
+      Object.values(start.responses['202']!.links!).map((l) => l.operationId),
+      ['getResult', 'cancelCalculation'],
+    );
+    assert.match(JSON.stringify(spec.paths['/result/{workflow_id}']), /"example":"281474976710656"/);
+    assert.match(JSON.stringify(spec), /number\^48/);
     const docs = await app.inject({ method: 'GET', url: '/docs/' });
     assert.equal(docs.statusCode, 200);
     assert.match(docs.body, /swagger-ui/i);
@@ -502,7 +606,13 @@ describe('REST API', () => {
     // Still the same answer once the calculation has ended.
     assert.equal((await result(id, '?wait=20')).json<{ result: string }>().result, (21n ** 48n).toString());
     assert.equal((await send('21')).json<{ workflow_id: string }>().workflow_id, id);
-    assert.equal((await send('21', 'has space')).statusCode, 400);
+    const refused = await send('21', 'has space');
+    assert.equal(refused.statusCode, 400);
+    assert.equal(
+      refused.json<{ message: string }>().message,
+      'Idempotency-Key must be 1 to 200 printable ASCII characters without spaces, sent once',
+    );
+    assert.equal((await send('21', 'k'.repeat(201))).statusCode, 400);
   });
 
   it('cancels a running calculation, and answers 409 once it has ended and 404 for unknown ids', async () => {

@@ -5,9 +5,9 @@
 import fastifyMetrics from 'fastify-metrics';
 import fp from 'fastify-plugin';
 import promClient from 'prom-client';
-import { metricsSchema } from '../schemas';
+import { metricsSchema, type SchemaOptions } from '../schemas';
 
-export default fp(async (app) => {
+export default fp<SchemaOptions>(async (app, options) => {
   // A registry per app, not prom-client's global one, which allows a metric name only once
   // per process (tests build several apps).
   const registry = new promClient.Registry();
@@ -33,7 +33,7 @@ export default fp(async (app) => {
       },
     },
   });
-  app.get('/metrics', { schema: metricsSchema, config: { otel: false } }, async (_request, reply) =>
+  app.get('/metrics', { schema: metricsSchema(options), config: { otel: false } }, async (_request, reply) =>
     reply.type(registry.contentType).send(await registry.metrics()),
   );
 });

@@ -1,28 +1,58 @@
 /**
  * The OpenAPI document at /openapi.json, built from the route schemas, and Swagger UI at
- * /docs, served from local files.
+ * /docs, served from local files. The document describes the server as it runs: the bearer
+ * scheme appears only when API_TOKEN is set.
  */
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fp from 'fastify-plugin';
+import { RESULT_FORMULA, STEPS } from '@calc/contracts';
+import type { SchemaOptions } from '../schemas';
 
-export default fp(async (app) => {
+/** Where the id a start answers with leads: read the result, or cancel. */
+const FROM_START = {
+  GetResult: {
+    operationId: 'getResult',
+    parameters: { workflow_id: '$response.body#/workflow_id' },
+    description: 'The calculation just started: its state or result.',
+  },
+  CancelCalculation: {
+    operationId: 'cancelCalculation',
+    parameters: { workflow_id: '$response.body#/workflow_id' },
+    description: 'Cancel the calculation just started.',
+  },
+};
+
+interface Operation {
+  responses?: Record<string, { links?: unknown }>;
+}
+
+export default fp<SchemaOptions>(async (app, { tokenRequired }) => {
   await app.register(swagger, {
     openapi: {
       info: {
         title: 'Polyglot calculation API',
         version: '1.0.0',
         description:
-          'Starts a durable Temporal workflow that computes number^48 in three steps, served by ' +
-          'workers written in Python, Go and TypeScript, and reads its result.',
+          `Starts a durable Temporal workflow that computes ${RESULT_FORMULA} in ${STEPS.length} steps, served by ` +
+          `workers written in ${STEPS.map((s) => s.language).join(', ')}, and reads its result.`,
       },
       tags: [
         { name: 'calculations', description: 'Start a calculation, read its result, cancel it' },
         { name: 'operations', description: 'Health of the service' },
       ],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      // Documented always; enforced only when API_TOKEN is set.
-      security: [{ bearer: [] }],
+      ...(tokenRequired && {
+        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+        security: [{ bearer: [] }],
+      }),
+    },
+    // OpenAPI links are not part of Fastify's route schemas: added to the finished document.
+    transformObject: (documentObject) => {
+      const document = 'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject;
+      const start = (document.paths as Record<string, Record<string, Operation>> | undefined)?.['/']?.post;
+      const started = start?.responses?.['202'];
+      if (started) started.links = FROM_START;
+      return document;
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

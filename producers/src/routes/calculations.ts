@@ -1,24 +1,31 @@
 /** Start a calculation, read its result, cancel it. */
 import type { FastifyPluginAsync } from 'fastify';
 import { Calculations, endedAs } from '../calculations';
-import type { ApiConfig } from '../config';
-import { parseIdempotencyKey, parseNumber, parseWait } from '../inputs';
-import { cancelSchema, resultSchema, startSchema } from '../schemas';
+import { idempotencyKeyInput, inputErrors, numberInput, waitInput } from '../inputs';
+import { cancelSchema, resultSchema, startSchema, type SchemaOptions } from '../schemas';
 
 export interface CalculationRoutesOptions {
   calculations: Calculations;
-  config: Pick<ApiConfig, 'maxInputDigits' | 'maxResultWaitSeconds'>;
+  schemaOptions: SchemaOptions;
 }
 
-const calculationRoutes: FastifyPluginAsync<CalculationRoutesOptions> = async (app, { calculations, config }) => {
-  app.post<{ Querystring: { number?: unknown } }>(
+const calculationRoutes: FastifyPluginAsync<CalculationRoutesOptions> = async (
+  app,
+  { calculations, schemaOptions },
+) => {
+  app.post<{ Querystring: { number: string }; Headers: { 'idempotency-key'?: string } }>(
     '/',
-    { schema: startSchema(config.maxInputDigits), attachValidation: true },
+    {
+      schema: startSchema(schemaOptions),
+      schemaErrorFormatter: inputErrors({
+        querystring: { number: numberInput(schemaOptions.maxInputDigits) },
+        headers: { 'idempotency-key': idempotencyKeyInput },
+      }),
+    },
     async (request, reply) => {
-      // Validation is ours, not the schema's, so every bad input gets the same precise message.
-      const number = parseNumber(request.query.number, config.maxInputDigits);
-      const key = parseIdempotencyKey(request.headers['idempotency-key']);
-      const { workflowId, replayed } = await calculations.start(number, key);
+      // The canonical form: no leading zeros, no minus zero.
+      const number = BigInt(request.query.number).toString();
+      const { workflowId, replayed } = await calculations.start(number, request.headers['idempotency-key']);
       request.log.info({ workflowId, replayed }, replayed ? 'calculation already started' : 'calculation started');
       if (replayed) reply.header('idempotent-replayed', 'true');
       return reply
@@ -28,13 +35,15 @@ const calculationRoutes: FastifyPluginAsync<CalculationRoutesOptions> = async (a
     },
   );
 
-  app.get<{ Params: { workflow_id: string }; Querystring: { wait?: unknown } }>(
+  app.get<{ Params: { workflow_id: string }; Querystring: { wait: number } }>(
     '/result/:workflow_id',
-    { schema: resultSchema(config.maxResultWaitSeconds), attachValidation: true },
+    {
+      schema: resultSchema(schemaOptions),
+      schemaErrorFormatter: inputErrors({ querystring: { wait: waitInput(schemaOptions.maxResultWaitSeconds) } }),
+    },
     async (request, reply) => {
-      const wait = parseWait(request.query.wait, config.maxResultWaitSeconds);
       const found = await calculations.find(request.params.workflow_id);
-      const { description, result } = await calculations.waitForEnd(found, wait);
+      const { description, result } = await calculations.waitForEnd(found, request.query.wait);
       if (result !== undefined)
         return reply.code(200).send({ message: 'completed', workflow_id: found.handle.workflowId, result });
       const ended = endedAs(description);
@@ -49,7 +58,7 @@ const calculationRoutes: FastifyPluginAsync<CalculationRoutesOptions> = async (a
 
   app.post<{ Params: { workflow_id: string } }>(
     '/workflows/:workflow_id/cancel',
-    { schema: cancelSchema },
+    { schema: cancelSchema(schemaOptions) },
     async (request, reply) => {
       const id = request.params.workflow_id;
       await calculations.cancel(id);
