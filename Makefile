@@ -22,7 +22,7 @@ TS_WORKFLOW_TESTS := producers/test/*.test.ts
 E2E_TESTS := tests/e2e.test.ts tests/observability.test.ts
 FAULT_TESTS := tests/faults.test.ts tests/load.test.ts
 
-.PHONY: help install install-system build up test lint test-unit test-workflow test-e2e test-faults test-deploy test-postgres bench clean
+.PHONY: help install install-system build up test lint test-unit test-workflow test-contract test-e2e test-faults test-deploy test-postgres bench clean
 
 help:
 	@echo "make up      run the whole stack (Temporal server + UI, four workers, API)"
@@ -66,7 +66,7 @@ up: build
 
 # --- benchmark -------------------------------------------------------------------------
 
-# Figures, not a test: bench/results/latest.{json,md} and throughput.svg. BENCH_QUICK=1 is a
+# Figures, not a test: bench/results/latest.{json,md} (with a Mermaid chart). BENCH_QUICK=1 is a
 # smoke run; BENCH_SECONDS, BENCH_MIN_CALCS, BENCH_CONCURRENCY and more are in bench/config.ts.
 bench: build
 	node --import tsx bench/run.ts
@@ -90,6 +90,17 @@ test-unit: build
 test-workflow: build
 	node --import tsx --test --test-reporter=spec $(TS_WORKFLOW_TESTS)
 
+# schemathesis from PyPI, pinned with hashes, in a venv of its own.
+$(TOOLS)/schemathesis/.stamp: $(TOOLS)/.stamp tests/contract-fuzz/requirements.txt
+	$(UV) venv --quiet --allow-existing --python python3 $(TOOLS)/schemathesis
+	VIRTUAL_ENV=$(TOOLS)/schemathesis $(UV) pip install --quiet --require-hashes -r tests/contract-fuzz/requirements.txt
+	touch $@
+
+# /openapi.json checked against the running API: schemathesis with every check and phase
+# (the stateful one included), once without and once with API_TOKEN. About a minute.
+test-contract: build $(TOOLS)/schemathesis/.stamp
+	node --import tsx --test --test-reporter=spec --test-concurrency=1 tests/contract-fuzz/*.test.ts
+
 test-e2e: build install-system
 	node --import tsx --test --test-reporter=spec --test-concurrency=1 $(E2E_TESTS)
 
@@ -109,7 +120,7 @@ test-deploy: install
 test-postgres: build install-system
 	node --import tsx deploy/postgres-e2e.ts
 
-test: lint test-unit test-workflow test-e2e test-faults test-deploy test-postgres
+test: lint test-unit test-workflow test-contract test-e2e test-faults test-deploy test-postgres
 
 clean:
 	rm -rf $(TOOLS) node_modules */node_modules consumers/*/node_modules */dist consumers/*/dist \
