@@ -353,8 +353,8 @@ async function checkServices(stack: RunningStack, psql: Psql, restartServer: () 
       process.kill(worker.pid, 'SIGTERM');
       const code = await until(`${worker.name} exit after SIGTERM`, 30, async () => {
         // The code of the process's last exit, which the launcher records in stack.json.
-        const now = stack.process(worker.name) as StackProcess & { exitCode?: number | null };
-        return now.exitCode ?? undefined;
+        const now = stack.process(worker.name) as StackProcess & { exitCode?: number | string };
+        return now.exitCode;
       });
       if (code !== 0) fail(`${worker.name} exited with ${code} after SIGTERM`);
     }),
