@@ -1,7 +1,7 @@
 #!/bin/sh
 # Registers the namespace the services use, once the server answers. Safe to run again:
 # an existing namespace is left as it is. Runs in temporalio/admin-tools (compose) and on a
-# developer machine (deploy/postgres-e2e.sh) with the `temporal` CLI.
+# developer machine (deploy/postgres-e2e.ts) with the `temporal` CLI.
 set -eu
 
 address="${TEMPORAL_ADDRESS:?TEMPORAL_ADDRESS names the Temporal frontend, host:port}"

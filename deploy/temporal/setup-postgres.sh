@@ -3,7 +3,7 @@
 # server expects. Safe to run on every start: `create` ignores a database that exists,
 # `setup-schema -v 0.0` never lowers a recorded version, and `update-schema` applies only
 # the steps not yet recorded. Runs in temporalio/admin-tools (compose) and on a developer
-# machine (deploy/postgres-e2e.sh), so it sticks to POSIX sh and temporal-sql-tool.
+# machine (deploy/postgres-e2e.ts), so it sticks to POSIX sh and temporal-sql-tool.
 set -eu
 
 : "${POSTGRES_SEEDS:?POSTGRES_SEEDS names the PostgreSQL host}"
