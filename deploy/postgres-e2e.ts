@@ -25,7 +25,7 @@ import { temporal } from '@temporalio/proto';
 import { STEPS } from '@calc/contracts';
 import { readTopology, ROOT } from '../stack/topology';
 import { stepRuns } from '../tests/history';
-import { freePort, startStack, type RunningStack, type StackProcess } from '../tests/stack';
+import { freePort, startStack, type RunningStack } from '../tests/stack';
 
 /** The answers, written out rather than computed: 2^48 and 3^48. */
 const EXPECTED: Record<string, string> = { '2': '281474976710656', '3': '79766443076872509863361' };
@@ -353,7 +353,7 @@ async function checkServices(stack: RunningStack, psql: Psql, restartServer: () 
       process.kill(worker.pid, 'SIGTERM');
       const code = await until(`${worker.name} exit after SIGTERM`, 30, async () => {
         // The code of the process's last exit, which the launcher records in stack.json.
-        const now = stack.process(worker.name) as StackProcess & { exitCode?: number | string };
+        const now = stack.process(worker.name);
         return now.exitCode;
       });
       if (code !== 0) fail(`${worker.name} exited with ${code} after SIGTERM`);

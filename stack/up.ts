@@ -9,13 +9,16 @@
  * here is what it lacks: start order by readiness, one port per process, a restart policy like
  * a container runtime's, and stack.json, the state file tests and the benchmark read.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { concurrently, type Command } from 'concurrently';
 import { Connection } from '@temporalio/client';
 import { exitOnSettingsError, optionalPort, port, readSettings } from '@calc/telemetry';
 import { str } from 'envalid';
+import contract from '../contracts/contract.json';
 import { readTopology, ROOT, type LocalProcess } from './topology';
 
 const START_TIMEOUT_MS = 120_000;
@@ -23,7 +26,10 @@ const RESTART_DELAY_MS = 1000;
 const QUICK_EXIT_MS = 10_000;
 const MAX_QUICK_EXITS = 5;
 /** Ports every instance needs one of: handed out upwards from <NAME>_BASE_PORT. */
-const PER_INSTANCE_PORTS: Record<string, string> = { METRICS_PORT: 'METRICS_BASE_PORT', HEALTH_PORT: 'HEALTH_BASE_PORT' };
+const PER_INSTANCE_PORTS: Record<string, string> = {
+  METRICS_PORT: 'METRICS_BASE_PORT',
+  HEALTH_PORT: 'HEALTH_BASE_PORT',
+};
 
 function log(message: string): void {
   console.log(`[stack] ${message}`);
@@ -41,6 +47,11 @@ const settings = (() => {
       STACK_DATA_DIR: str({ default: '.data' }),
       TEMPORAL_ADDRESS: str({ default: '' }),
       TEMPORAL_NAMESPACE: str({ default: 'default' }),
+      // Checked by every process that reads them; here only passed on, or made when missing.
+      PAYLOAD_KEYS: str({ default: '' }),
+      PAYLOAD_ENCRYPTION: str({ default: 'on' }),
+      WORKER_BUILD_ID: str({ default: '' }),
+      WORKER_DEPLOYMENT_NAME: str({ default: contract.deployment.defaultName }),
       // Unused here, read so that a malformed value is reported before anything starts.
       METRICS_PORT: optionalPort(),
     });
@@ -57,7 +68,47 @@ interface Planned extends LocalProcess {
   portsByName: Record<string, number>;
 }
 
+/**
+ * The payload keys: PAYLOAD_KEYS when set, else a local key made on the first run and kept in
+ * the data folder (which git ignores), so that encryption is on without a step of its own.
+ */
+function payloadKeys(dataDir: string): Record<string, string> {
+  if (settings.PAYLOAD_KEYS || settings.PAYLOAD_ENCRYPTION === 'off') return {};
+  const file = join(dataDir, 'payload-keys');
+  if (!existsSync(file)) {
+    writeFileSync(file, `local-1:${randomBytes(contract.encryption.keyBytes).toString('base64')}\n`, { mode: 0o600 });
+    log(`made a payload encryption key in ${file}`);
+  }
+  return { PAYLOAD_KEYS: readFileSync(file, 'utf8').trim() };
+}
+
+/** WORKER_BUILD_ID when set, else the commit checked out, else the contract's default. */
+function buildId(): string {
+  if (settings.WORKER_BUILD_ID) return settings.WORKER_BUILD_ID;
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: 'pipe' }).trim();
+  } catch {
+    return contract.deployment.defaultBuildId;
+  }
+}
+
 function plan(processes: LocalProcess[], dataDir: string, temporalAddress: string): Planned[] {
+  const ui = settings.TEMPORAL_UI_PORT;
+  // What every process gets, and what `{NAME}` in a command can name.
+  const shared: Record<string, string> = {
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_NAMESPACE: settings.TEMPORAL_NAMESPACE,
+    TEMPORAL_PORT: String(settings.TEMPORAL_PORT),
+    TEMPORAL_UI_PORT: String(ui),
+    API_PORT: String(settings.API_PORT),
+    API_HOST: settings.API_HOST,
+    STACK_DATA_DIR: dataDir,
+    WORKER_DEPLOYMENT_NAME: settings.WORKER_DEPLOYMENT_NAME,
+    WORKER_BUILD_ID: buildId(),
+    // The Temporal UI asks the API's codec endpoint to decrypt what it shows.
+    CODEC_CORS_ORIGIN: `http://localhost:${ui},http://127.0.0.1:${ui}`,
+    ...payloadKeys(dataDir),
+  };
   const next: Record<string, number> = {};
   return processes.map((p) => {
     const portsByName = Object.fromEntries(
@@ -70,10 +121,7 @@ function plan(processes: LocalProcess[], dataDir: string, temporalAddress: strin
       }),
     );
     const env: Record<string, string> = {
-      TEMPORAL_ADDRESS: temporalAddress,
-      TEMPORAL_NAMESPACE: settings.TEMPORAL_NAMESPACE,
-      API_HOST: settings.API_HOST,
-      STACK_DATA_DIR: dataDir,
+      ...shared,
       ...Object.fromEntries(Object.entries(portsByName).map(([k, v]) => [k, String(v)])),
       ...(p.replicas > 1 ? { WORKER_REPLICA: String(p.replica) } : {}),
     };
@@ -96,7 +144,9 @@ async function assertPortFree(port: number, host: string, variable: string): Pro
   await new Promise<void>((done, fail) => {
     const probe = createServer();
     probe.once('error', () =>
-      fail(new Error(`port ${port} on ${host} is already in use (another stack running?); set ${variable} to use another`)),
+      fail(
+        new Error(`port ${port} on ${host} is already in use (another stack running?); set ${variable} to use another`),
+      ),
     );
     probe.listen(port, host, () => probe.close(() => done()));
   });
@@ -131,10 +181,43 @@ async function whenReady(p: Planned, exited: () => boolean): Promise<unknown> {
   }
 }
 
+/**
+ * Makes the version the workers just started with the deployment's current one, so that new
+ * calculations go to it; calculations already pinned to another version stay on that one. The
+ * server accepts it once it has seen pollers of the version, hence the retries.
+ */
+async function makeCurrent(address: string, deploymentName: string, buildId: string): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (;;) {
+      try {
+        await connection.workflowService.setWorkerDeploymentCurrentVersion({
+          namespace: settings.TEMPORAL_NAMESPACE,
+          deploymentName,
+          buildId,
+          identity: 'stack launcher',
+        });
+        return;
+      } catch (err) {
+        if (Date.now() > deadline)
+          throw new Error(`version ${deploymentName}.${buildId} could not be made current`, { cause: err });
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
 interface Running {
   process: Planned;
   command: Command;
   identity?: string;
+  /** The Worker Deployment version its probe reported: `<deployment>.<build id>`. */
+  version?: { deployment: string; buildId: string };
+  /** The code of its last exit, or the signal that ended it; absent until it first exits. */
+  exitCode?: number | string;
 }
 
 const running: Running[] = [];
@@ -147,7 +230,7 @@ let stateFile = '';
 function writeState(): void {
   const state = {
     ready,
-    processes: running.map(({ process: p, command, identity }) => ({
+    processes: running.map(({ process: p, command, identity, exitCode }) => ({
       name: p.name,
       service: p.service,
       replica: p.replica,
@@ -155,6 +238,7 @@ function writeState(): void {
       running: command.state === 'started',
       ports: p.portsByName,
       identity,
+      exitCode,
     })),
   };
   writeFileSync(`${stateFile}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
@@ -189,6 +273,7 @@ function supervise(entry: Running): void {
   // The state changes before the new pid is recorded, hence the microtask.
   command.stateChange.subscribe((state) => state === 'started' && queueMicrotask(started));
   command.close.subscribe((e) => {
+    entry.exitCode = e.exitCode;
     if (stopping) return;
     writeState();
     const code = String(e.exitCode);
@@ -231,8 +316,13 @@ async function start(wave: Planned[]): Promise<void> {
     entries.map(async (entry) => {
       let exited = false;
       entry.command.close.subscribe(() => (exited = true));
-      const body = (await whenReady(entry.process, () => exited)) as { identity?: string };
+      const body = (await whenReady(entry.process, () => exited)) as {
+        identity?: string;
+        deployment?: string;
+        build_id?: string;
+      };
       entry.identity = body.identity;
+      if (body.deployment && body.build_id) entry.version = { deployment: body.deployment, buildId: body.build_id };
     }),
   );
   writeState();
@@ -264,10 +354,18 @@ async function main(): Promise<void> {
   // Waves in depends_on order: each starts once everything it depends on is ready.
   const done = new Set<string>();
   while (done.size < processes.length) {
-    const wave = processes.filter((p) => !done.has(p.name) && p.after.every((s) => processes.every((q) => q.service !== s || done.has(q.name))));
+    const wave = processes.filter(
+      (p) => !done.has(p.name) && p.after.every((s) => processes.every((q) => q.service !== s || done.has(q.name))),
+    );
     if (wave.length === 0) throw new Error('docker-compose.yml: the depends_on of the local services form a cycle');
     await start(wave);
     for (const p of wave) done.add(p.name);
+  }
+  // The versions the workers run as (one, unless WORKER_BUILD_ID differs between them).
+  const versions = new Map(running.flatMap(({ version: v }) => (v ? [[`${v.deployment}.${v.buildId}`, v]] : [])));
+  for (const [name, v] of versions) {
+    await makeCurrent(processes[0]!.env.TEMPORAL_ADDRESS!, v.deployment, v.buildId);
+    log(`${name} is the current version of worker deployment ${v.deployment}`);
   }
   ready = true;
   writeState();
@@ -281,7 +379,10 @@ async function main(): Promise<void> {
       `  API docs      ${api}/docs`,
       ...(external
         ? [`  Temporal      ${external}`]
-        : [`  Temporal UI   http://localhost:${settings.TEMPORAL_UI_PORT}`, `  Temporal gRPC 127.0.0.1:${settings.TEMPORAL_PORT}`]),
+        : [
+            `  Temporal UI   http://localhost:${settings.TEMPORAL_UI_PORT}`,
+            `  Temporal gRPC 127.0.0.1:${settings.TEMPORAL_PORT}`,
+          ]),
       '',
       `  Try it:  curl -X POST "${api}/?number=2"`,
       '  Press Ctrl-C to stop everything.',

@@ -24,7 +24,9 @@ const { TASK_QUEUE_TYPE_WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY } = temporal.api.enum
 /** The queue each worker service polls. */
 const QUEUES: Record<string, { name: string; type: number }> = {
   'workflow-worker': { name: WORKFLOW_TASK_QUEUE, type: TASK_QUEUE_TYPE_WORKFLOW },
-  ...Object.fromEntries(STEPS.map((s) => [serviceOf(s.activity), { name: s.taskQueue, type: TASK_QUEUE_TYPE_ACTIVITY }])),
+  ...Object.fromEntries(
+    STEPS.map((s) => [serviceOf(s.activity), { name: s.taskQueue, type: TASK_QUEUE_TYPE_ACTIVITY }]),
+  ),
 };
 
 let stack: RunningStack;
@@ -92,7 +94,10 @@ describe('metrics', () => {
     const grew = (worker: string, metric: string) =>
       (after[worker]!.get(metric) ?? 0) - (before[worker]!.get(metric) ?? 0);
 
-    assert.ok(grew('workflow-worker', 'temporal_workflow_completed') >= 1, 'workflow worker: temporal_workflow_completed');
+    assert.ok(
+      grew('workflow-worker', 'temporal_workflow_completed') >= 1,
+      'workflow worker: temporal_workflow_completed',
+    );
     assert.ok(
       grew('workflow-worker', 'temporal_workflow_task_execution_latency_count') >= 1,
       'workflow worker: temporal_workflow_task_execution_latency_count',
@@ -103,7 +108,10 @@ describe('metrics', () => {
         .filter((p) => p.service === service)
         .reduce((sum, p) => sum + grew(p.name, metric), 0);
     for (const step of STEPS) {
-      for (const metric of ['temporal_activity_execution_latency_count', 'temporal_activity_schedule_to_start_latency_count']) {
+      for (const metric of [
+        'temporal_activity_execution_latency_count',
+        'temporal_activity_schedule_to_start_latency_count',
+      ]) {
         assert.equal(byService(serviceOf(step.activity), metric), 1, `${step.activity}: ${metric}`);
       }
     }
@@ -191,7 +199,13 @@ describe('worker probes', () => {
 
   // Last in this file: these extra workers poll the stack's queues too. Each is started from
   // its own x-local command in docker-compose.yml, as the launcher starts it.
-  const services = [...new Map(readTopology().filter((p) => p.ports.includes('HEALTH_PORT')).map((p) => [p.service, p])).values()];
+  const services = [
+    ...new Map(
+      readTopology()
+        .filter((p) => p.ports.includes('HEALTH_PORT'))
+        .map((p) => [p.service, p]),
+    ).values(),
+  ];
   for (const service of services) {
     it(`${service.service}: /readyz is 503 until it polls, 200 with its identity, and SIGTERM exits 0`, async () => {
       const healthPort = await freePort();

@@ -52,6 +52,8 @@ export interface StackProcess {
   ports: Record<string, number>;
   /** The worker identity its probe reported. */
   identity?: string;
+  /** The code of its last exit, or the signal that ended it; absent until it first exits. */
+  exitCode?: number | string;
 }
 
 export interface RunningStack {
@@ -127,7 +129,12 @@ export async function startStack(extraEnv: Record<string, string> = {}, timeoutM
   const processes = () => readState().processes;
   const processNamed = (name: string) => {
     const found = processes().find((p) => p.name === name);
-    if (!found) throw new Error(`the stack has no process ${name}: ${processes().map((p) => p.name).join(', ')}`);
+    if (!found)
+      throw new Error(
+        `the stack has no process ${name}: ${processes()
+          .map((p) => p.name)
+          .join(', ')}`,
+      );
     return found;
   };
   const restarted = async (name: string, oldPid: number, waitMs = 60_000) => {
