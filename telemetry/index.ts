@@ -18,6 +18,7 @@ import pino from 'pino';
 import { prettyFactory } from 'pino-pretty';
 import type { Env, WorkerSettings } from './settings';
 
+export * from './codec';
 export * from './probe';
 export * from './settings';
 

@@ -6,24 +6,32 @@ import { customCleanEnv, makeValidator, str, type ValidatorSpec } from 'envalid'
 // dist/ holds the copy each image ships; the source file stays in the build stage.
 import contract from '@calc/contracts/dist/contract.json';
 
-const { probe, settings } = contract;
+const { deployment, encryption, probe, settings } = contract;
 const SHOWN_CHARS = 40;
 
 export class SettingsError extends Error {
   override name = 'SettingsError';
+  /** `value` undefined: a secret, which the message does not show. */
   constructor(
     readonly variable: string,
-    readonly value: string,
+    readonly value: string | undefined,
     readonly rule: string,
   ) {
-    const shown =
-      value.length > SHOWN_CHARS ? `${JSON.stringify(value.slice(0, SHOWN_CHARS))}...` : JSON.stringify(value);
-    super(`invalid setting ${variable}=${shown}: expected ${rule}`);
+    super(`invalid setting ${variable}${SettingsError.shown(value)}: expected ${rule}`);
+  }
+
+  private static shown(value: string | undefined): string {
+    if (value === undefined) return ' (value not shown)';
+    return value.length > SHOWN_CHARS
+      ? `=${JSON.stringify(value.slice(0, SHOWN_CHARS))}...`
+      : `=${JSON.stringify(value)}`;
   }
 }
 
 /** What a parser throws; readSettings adds the variable's name and value. */
 class RuleError extends Error {}
+/** A RuleError about a secret: its value stays out of the message. */
+class SecretRuleError extends RuleError {}
 
 function matching<T>(pattern: RegExp, rule: string, parse: (raw: string) => T | undefined) {
   return makeValidator<T>((raw) => {
@@ -80,7 +88,7 @@ export function readSettings<S extends Record<string, ValidatorSpec<unknown>>>(s
       const [name, err] = Object.entries(errors)[0] ?? [];
       if (name === undefined || err === undefined) return;
       if (!(err instanceof RuleError)) throw err;
-      throw new SettingsError(name, raw[name] ?? '', err.message);
+      throw new SettingsError(name, err instanceof SecretRuleError ? undefined : (raw[name] ?? ''), err.message);
     },
   });
 }
@@ -107,3 +115,86 @@ export const workerSettings = {
   HEALTH_HOST: str({ default: probe.defaultHost }),
 };
 export type WorkerSettings = ReturnType<typeof readSettings<typeof workerSettings>>;
+
+// --- deployment -------------------------------------------------------------------------
+
+export const buildId = matching(new RegExp(deployment.buildIdPattern), deployment.buildIdRule, (raw) => raw);
+
+/** The Worker Deployment version a worker process runs as. */
+export const deploymentSettings = {
+  [deployment.nameVariable]: str({ default: deployment.defaultName }),
+  [deployment.buildIdVariable]: buildId({ default: deployment.defaultBuildId }),
+} as const;
+
+export interface DeploymentVersion {
+  deploymentName: string;
+  buildId: string;
+}
+
+export function readDeploymentVersion(env: Env = process.env): DeploymentVersion {
+  const s = readSettings(deploymentSettings, env);
+  return { deploymentName: s[deployment.nameVariable]!, buildId: s[deployment.buildIdVariable]! };
+}
+
+// --- payload encryption -----------------------------------------------------------------
+
+const KEY_ID = new RegExp(encryption.keyIdPattern);
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** `<id>:<base64 of 32 bytes>` pairs, comma-separated; any flaw refuses the whole value. */
+const payloadKeys = makeValidator<ReadonlyMap<string, Buffer>>((raw) => {
+  const keys = new Map<string, Buffer>();
+  for (const pair of raw.split(',')) {
+    const colon = pair.indexOf(':');
+    const id = pair.slice(0, colon);
+    const text = pair.slice(colon + 1);
+    const key = Buffer.from(text, 'base64');
+    // Re-encoding catches what Node's lenient decoder lets by: missing padding, stray characters.
+    const valid =
+      colon > 0 &&
+      KEY_ID.test(id) &&
+      !keys.has(id) &&
+      BASE64.test(text) &&
+      key.length === encryption.keyBytes &&
+      key.toString('base64') === text;
+    if (!valid) throw new SecretRuleError(encryption.keysRule);
+    keys.set(id, key);
+  }
+  return keys;
+});
+
+export type PayloadSettings =
+  { encryption: false } | { encryption: true; keys: ReadonlyMap<string, Buffer>; keyId: string };
+
+/**
+ * PAYLOAD_ENCRYPTION, PAYLOAD_KEYS and PAYLOAD_KEY_ID, checked in that order. The keys are
+ * required unless encryption is off, and no message ever shows them.
+ */
+export function readPayloadSettings(env: Env = process.env): PayloadSettings {
+  const { [encryption.switchVariable]: on } = readSettings(
+    {
+      [encryption.switchVariable]: matching(
+        /^(on|off)$/,
+        encryption.switchRule,
+        (raw) => raw === 'on',
+      )({ default: true }),
+    },
+    env,
+  );
+  if (!on) return { encryption: false };
+  const { [encryption.keysVariable]: keys } = readSettings(
+    { [encryption.keysVariable]: payloadKeys({ default: undefined }) },
+    env,
+  );
+  if (keys === undefined) throw new SettingsError(encryption.keysVariable, undefined, encryption.keysRule);
+  const ids = [...keys.keys()];
+  const { [encryption.keyIdVariable]: keyId } = readSettings(
+    {
+      [encryption.keyIdVariable]: matching(/^.*$/s, encryption.keyIdRule, (raw) => (keys.has(raw) ? raw : undefined))({
+        default: ids[0]!,
+      }),
+    },
+    env,
+  );
+  return { encryption: true, keys, keyId: keyId! };
+}

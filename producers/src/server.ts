@@ -8,7 +8,7 @@ import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors
 import type { FastifyServerOptions } from 'fastify';
 import pino from 'pino';
 import { prettyFactory } from 'pino-pretty';
-import { exitOnSettingsError, setUpTracing, type LogFormat } from '@calc/telemetry';
+import { dataConverter, exitOnSettingsError, readPayloadSettings, setUpTracing, type LogFormat } from '@calc/telemetry';
 import { buildApp } from './app';
 import { loadApiConfig } from './config';
 
@@ -32,6 +32,7 @@ function loggerOptions(format: LogFormat, level: string): FastifyServerOptions['
 
 async function main(): Promise<void> {
   const config = loadApiConfig(process.env);
+  const payloads = readPayloadSettings();
   const tracing = setUpTracing(process.env, 'calc-api');
   const { connectionOptions, namespace } = loadClientConnectConfig();
   // A lazy connection lets the API start (and report 503 on /ready) before Temporal is up.
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
   const client = new Client({
     connection,
     namespace: namespace ?? 'default',
+    dataConverter: dataConverter(payloads),
     // Puts the trace context into the workflow's headers: the workflow continues the trace.
     interceptors: tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : undefined,
   });

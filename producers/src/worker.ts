@@ -6,7 +6,9 @@ import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { WORKFLOW_TASK_QUEUE, WORKFLOW_TYPE } from '@calc/contracts';
 import {
+  dataConverter,
   exitOnSettingsError,
+  readPayloadSettings,
   readSettings,
   setUpTracing,
   startProbe,
@@ -17,6 +19,7 @@ import {
 
 async function main(): Promise<void> {
   const settings = readSettings(workerSettings);
+  const payloads = readPayloadSettings();
   const identity = workerIdentity(`${WORKFLOW_TYPE}-typescript`, settings.WORKER_REPLICA);
   const probe = await startProbe({
     identity,
@@ -35,6 +38,8 @@ async function main(): Promise<void> {
       taskQueue: WORKFLOW_TASK_QUEUE,
       identity,
       workflowsPath: require.resolve('./workflows'),
+      // The codec runs here, outside the sandbox; the failure converter goes into the bundle.
+      dataConverter: dataConverter(payloads),
       shutdownGraceTime: settings.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
       // Workflow spans are made in the sandbox and handed out through a sink to this processor.
       plugins: tracing ? [new OpenTelemetryPlugin(tracing)] : [],

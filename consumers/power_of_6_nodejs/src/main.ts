@@ -4,12 +4,21 @@
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { exitOnSettingsError, setUpTracing, startProbe, workerIdentity, workerRuntimeOptions } from '@calc/telemetry';
+import {
+  dataConverter,
+  exitOnSettingsError,
+  readPayloadSettings,
+  setUpTracing,
+  startProbe,
+  workerIdentity,
+  workerRuntimeOptions,
+} from '@calc/telemetry';
 import { powerOf6, STEP } from './activities';
 import { loadWorkerConfig } from './config';
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig();
+  const payloads = readPayloadSettings();
   const identity = workerIdentity(`${STEP.activity}-${STEP.language}`, config.WORKER_REPLICA);
   const probe = await startProbe({
     identity,
@@ -28,6 +37,7 @@ async function main(): Promise<void> {
       taskQueue: STEP.taskQueue,
       identity,
       activities: { [STEP.activity]: powerOf6(config.waitSeconds) },
+      dataConverter: dataConverter(payloads),
       shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
       // Continues the trace the workflow put in the activity's headers (RunActivity span).
       plugins: tracing ? [new OpenTelemetryPlugin(tracing)] : [],

@@ -67,4 +67,19 @@ describe('replica, grace period and identity', () => {
         'expected a non-negative decimal number of seconds, such as 0, 1 or 2.5\n',
     );
   });
+  it('the worker exits with code 2 at start-up, not showing the value, when PAYLOAD_KEYS is malformed or missing', () => {
+    const main = join(__dirname, '../src/main.ts');
+    for (const keys of ['k:c2VjcmV0', undefined]) {
+      const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1', PAYLOAD_ENCRYPTION: 'on' };
+      if (keys === undefined) delete env.PAYLOAD_KEYS;
+      else env.PAYLOAD_KEYS = keys;
+      const run = spawnSync(process.execPath, ['--import', 'tsx', main], { env, encoding: 'utf8', timeout: 30_000 });
+      assert.equal(run.status, 2);
+      assert.equal(
+        run.stderr,
+        'power_of_6 worker: invalid setting PAYLOAD_KEYS (value not shown): ' +
+          'expected comma-separated id:key pairs, each key 32 bytes in standard base64\n',
+      );
+    }
+  });
 });
