@@ -43,6 +43,27 @@ DEFAULT_HEALTH_HOST: Final = "127.0.0.1"
 LIVENESS_PATH: Final = "/healthz"
 READINESS_PATH: Final = "/readyz"
 
+# The encryption section: one payload format and one set of key settings in every language.
+ENCRYPTED_ENCODING: Final = "binary/encrypted"
+KEY_ID_METADATA: Final = "encryption-key-id"
+NONCE_BYTES: Final = 12
+KEY_BYTES: Final = 32
+KEYS_VARIABLE: Final = "PAYLOAD_KEYS"
+KEY_ID_VARIABLE: Final = "PAYLOAD_KEY_ID"
+ENCRYPTION_VARIABLE: Final = "PAYLOAD_ENCRYPTION"
+KEY_ID_PATTERN: Final = r"^[A-Za-z0-9._-]{1,64}$"
+KEYS_RULE: Final = "comma-separated id:key pairs, each key 32 bytes in standard base64"
+KEY_ID_RULE: Final = "the id of one of the keys in PAYLOAD_KEYS"
+ENCRYPTION_RULE: Final = "on or off"
+
+# The deployment section: every worker is a version of one Worker Deployment.
+DEPLOYMENT_NAME_VARIABLE: Final = "WORKER_DEPLOYMENT_NAME"
+DEFAULT_DEPLOYMENT_NAME: Final = "calculation"
+BUILD_ID_VARIABLE: Final = "WORKER_BUILD_ID"
+DEFAULT_BUILD_ID: Final = "dev"
+BUILD_ID_PATTERN: Final = r"^[A-Za-z0-9._-]{1,64}$"
+BUILD_ID_RULE: Final = "a build id of letters, digits, '.', '_' or '-'"
+
 # Used only when the SDK's environment configuration names no server.
 DEFAULT_TEMPORAL_ADDRESS: Final = "localhost:7233"
 DEFAULT_TEMPORAL_NAMESPACE: Final = "default"

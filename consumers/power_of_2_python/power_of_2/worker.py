@@ -11,10 +11,12 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client, Interceptor
+from temporalio.converter import DataConverter
 from temporalio.envconfig import ClientConfig
 from temporalio.worker import Worker
 
 from .activities import PowerOf2Activities
+from .codec import encrypting_converter
 from .contract import (
     ACTIVITY_NAME,
     DEFAULT_TEMPORAL_ADDRESS,
@@ -97,7 +99,13 @@ async def serve(settings: Settings, probe: Probe, interceptors: Sequence[Interce
     # With tracing on, the interceptor continues the trace that the workflow put in the
     # activity's headers (RunActivity:power_of_2 spans).
     connecting = asyncio.create_task(
-        Client.connect(target_host, **options, identity=identity, interceptors=interceptors)
+        Client.connect(
+            target_host,
+            **options,
+            identity=identity,
+            interceptors=interceptors,
+            data_converter=data_converter(settings),
+        )
     )
     if not await _finished_before_stop(connecting, stop):
         connecting.cancel()
@@ -144,6 +152,14 @@ async def serve(settings: Settings, probe: Probe, interceptors: Sequence[Interce
         return 1
     log.info("worker stopped")
     return 0
+
+
+def data_converter(settings: Settings) -> DataConverter:
+    if settings.encryption and settings.payload_keys and settings.payload_key_id:
+        log.info("payloads encrypted with key id %s", settings.payload_key_id)
+        return encrypting_converter(settings.payload_keys, settings.payload_key_id)
+    log.warning("payload encryption is off: inputs, results and failures travel in the clear")
+    return DataConverter.default
 
 
 def _request_stop(stop: asyncio.Event, probe: Probe, signum: signal.Signals) -> None:

@@ -69,6 +69,37 @@ def test_probe_matches_contract() -> None:
     }
 
 
+def test_encryption_matches_contract() -> None:
+    assert CONTRACT["encryption"] == {
+        "encoding": contract.ENCRYPTED_ENCODING,
+        "keyIdMetadata": contract.KEY_ID_METADATA,
+        "algorithm": "AES-256-GCM",
+        "nonceBytes": contract.NONCE_BYTES,
+        "keyBytes": contract.KEY_BYTES,
+        "keysVariable": contract.KEYS_VARIABLE,
+        "keyIdVariable": contract.KEY_ID_VARIABLE,
+        "switchVariable": contract.ENCRYPTION_VARIABLE,
+        "keyIdPattern": contract.KEY_ID_PATTERN,
+        "keysRule": contract.KEYS_RULE,
+        "keyIdRule": contract.KEY_ID_RULE,
+        "switchRule": contract.ENCRYPTION_RULE,
+    }
+
+
+def test_deployment_matches_contract() -> None:
+    # The workflow worker's behavior is pinned; this worker has no workflows to pin.
+    assert {
+        k: v for k, v in CONTRACT["deployment"].items() if k != "workflowVersioningBehavior"
+    } == {
+        "nameVariable": contract.DEPLOYMENT_NAME_VARIABLE,
+        "defaultName": contract.DEFAULT_DEPLOYMENT_NAME,
+        "buildIdVariable": contract.BUILD_ID_VARIABLE,
+        "defaultBuildId": contract.DEFAULT_BUILD_ID,
+        "buildIdPattern": contract.BUILD_ID_PATTERN,
+        "buildIdRule": contract.BUILD_ID_RULE,
+    }
+
+
 def test_connection_defaults_match_contract_readme() -> None:
     # These live only in the prose of contracts/README.md, so check they are still named there.
     readme = (CONTRACTS_DIR / "README.md").read_text(encoding="utf-8")

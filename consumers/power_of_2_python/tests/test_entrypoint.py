@@ -10,7 +10,15 @@ import sys
 import pytest
 
 from power_of_2.contract import (
+    BUILD_ID_RULE,
+    BUILD_ID_VARIABLE,
+    ENCRYPTION_RULE,
+    ENCRYPTION_VARIABLE,
     HEALTH_PORT_VARIABLE,
+    KEY_ID_RULE,
+    KEY_ID_VARIABLE,
+    KEYS_RULE,
+    KEYS_VARIABLE,
     LOG_FORMAT_RULE,
     PORT_RULE,
     REPLICA_RULE,
@@ -21,6 +29,7 @@ from power_of_2.contract import (
     WAIT_VARIABLE,
 )
 from power_of_2.worker import build_identity
+from tests.codec_vectors import TEST_KEYS
 from tests.contract_files import PROJECT_DIR
 
 # Nothing listens here: if the worker tried to connect it would fail with a different message.
@@ -28,7 +37,7 @@ _UNREACHABLE = "127.0.0.1:1"
 
 
 def _run_worker(extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TEMPORAL_ADDRESS": _UNREACHABLE, **extra_env}
+    env = {**os.environ, "TEMPORAL_ADDRESS": _UNREACHABLE, KEYS_VARIABLE: TEST_KEYS, **extra_env}
     return subprocess.run(
         [sys.executable, "-m", "power_of_2"],
         cwd=PROJECT_DIR,
@@ -50,6 +59,9 @@ def _run_worker(extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         ("METRICS_PORT", "http", PORT_RULE),
         (HEALTH_PORT_VARIABLE, "70000", PORT_RULE),
         ("LOG_FORMAT", "xml", LOG_FORMAT_RULE),
+        (KEY_ID_VARIABLE, "test-3", KEY_ID_RULE),
+        (ENCRYPTION_VARIABLE, "yes", ENCRYPTION_RULE),
+        (BUILD_ID_VARIABLE, "v1/2", BUILD_ID_RULE),
     ],
 )
 def test_malformed_setting_stops_before_connecting(variable: str, value: str, rule: str) -> None:
@@ -59,6 +71,25 @@ def test_malformed_setting_stops_before_connecting(variable: str, value: str, ru
     assert result.stderr == (
         f"power_of_2 worker: invalid setting {variable}={json.dumps(value)}: expected {rule}\n"
     )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",  # missing
+        TEST_KEYS.replace("=,", ","),  # one key without its padding
+        "test-1:" + TEST_KEYS.split(":")[1][:30],  # a key cut short
+    ],
+)
+def test_malformed_keys_stop_without_showing_the_value(value: str) -> None:
+    result = _run_worker({KEYS_VARIABLE: value})
+    assert result.returncode == SETTINGS_EXIT_CODE
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"power_of_2 worker: invalid setting {KEYS_VARIABLE} (value not shown):"
+        f" expected {KEYS_RULE}\n"
+    )
+    assert "AAECAwQF" not in result.stderr
 
 
 def test_unreachable_server_exits_non_zero() -> None:

@@ -21,12 +21,19 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from power_of_2.codec import encrypting_converter
 from power_of_2.contract import (
+    ENCRYPTED_ENCODING,
     HEALTH_PORT_VARIABLE,
     INVALID_NUMBER_ERROR_TYPE,
+    KEY_ID_METADATA,
+    KEY_ID_VARIABLE,
+    KEYS_VARIABLE,
     TASK_QUEUE,
     WAIT_VARIABLE,
 )
+from power_of_2.settings import parse_keys
+from tests.codec_vectors import TEST_KEYS
 from tests.contract_files import PROJECT_DIR
 from tests.probe_client import free_port, get
 from tests.probe_workflow import PROBE_TASK_QUEUE, PowerOf2ProbeWorkflow
@@ -68,7 +75,11 @@ class WorkerProcess:
 @asynccontextmanager
 async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
     # The CLI picks a free port itself; the existing binary keeps the SDK from downloading.
-    env = await WorkflowEnvironment.start_local(dev_server_existing_path=str(TEMPORAL_CLI))
+    # The test side writes with test-1 and the worker with test-2: keys rotate without a stop.
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(TEMPORAL_CLI),
+        data_converter=encrypting_converter(parse_keys(TEST_KEYS), "test-1"),
+    )
     try:
         async with Worker(
             env.client, task_queue=PROBE_TASK_QUEUE, workflows=[PowerOf2ProbeWorkflow]
@@ -93,6 +104,8 @@ async def worker_process(
             "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
             "TEMPORAL_NAMESPACE": env.client.namespace,
             HEALTH_PORT_VARIABLE: str(port),
+            KEYS_VARIABLE: TEST_KEYS,
+            KEY_ID_VARIABLE: "test-2",
             **extra_env,
         },
         stderr=asyncio.subprocess.PIPE,
@@ -132,9 +145,12 @@ async def worker_process(
         await draining
 
 
-async def _run_probe(client: Client, value: Any) -> str:
+async def _run_probe(client: Client, value: Any, workflow_id: str | None = None) -> str:
     return await client.execute_workflow(
-        PowerOf2ProbeWorkflow.run, value, id=f"probe-{uuid.uuid4()}", task_queue=PROBE_TASK_QUEUE
+        PowerOf2ProbeWorkflow.run,
+        value,
+        id=workflow_id or f"probe-{uuid.uuid4()}",
+        task_queue=PROBE_TASK_QUEUE,
     )
 
 
@@ -156,8 +172,9 @@ async def test_worker_serves_activity_and_stops_on_sigterm() -> None:
         ]
         assert any(workflow_id in line for line in worker.stderr_lines)
 
+        failed_id = f"probe-{uuid.uuid4()}"
         with pytest.raises(WorkflowFailureError) as caught:
-            await _run_probe(env.client, 5)
+            await _run_probe(env.client, 5, failed_id)
         activity_error = caught.value.cause
         assert isinstance(activity_error, ActivityError)
         app_error = activity_error.cause
@@ -165,6 +182,29 @@ async def test_worker_serves_activity_and_stops_on_sigterm() -> None:
         assert app_error.type == INVALID_NUMBER_ERROR_TYPE
         assert app_error.non_retryable
         assert "power_of_2: invalid number 5:" in app_error.message
+
+        # What the server keeps: every payload and the failure message, encrypted.
+        events = (await env.client.get_workflow_handle(workflow_id).fetch_history()).events
+        scheduled, completed = (
+            next(e for e in events if e.event_type == t)
+            for t in (
+                EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+                EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
+            )
+        )
+        [argument] = scheduled.activity_task_scheduled_event_attributes.input.payloads
+        [result_payload] = completed.activity_task_completed_event_attributes.result.payloads
+        for payload, key_id in ((argument, b"test-1"), (result_payload, b"test-2")):
+            assert payload.metadata["encoding"] == ENCRYPTED_ENCODING.encode()
+            assert payload.metadata[KEY_ID_METADATA] == key_id
+        failed_history = await env.client.get_workflow_handle(failed_id).fetch_history()
+        [failed] = [
+            e.activity_task_failed_event_attributes.failure
+            for e in failed_history.events
+            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED
+        ]
+        assert "invalid number" not in str(failed)
+        assert failed.encoded_attributes.metadata[KEY_ID_METADATA] == b"test-2"
 
         assert await worker.stop() == 0
 

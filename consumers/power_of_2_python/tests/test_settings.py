@@ -7,11 +7,22 @@ from typing import Any
 import pytest
 
 from power_of_2.contract import (
+    BUILD_ID_RULE,
+    BUILD_ID_VARIABLE,
+    DEFAULT_BUILD_ID,
+    DEFAULT_DEPLOYMENT_NAME,
     DEFAULT_HEALTH_HOST,
     DEFAULT_REPLICA,
     DEFAULT_SHUTDOWN_GRACE_SECONDS,
     DEFAULT_WAIT_SECONDS,
+    DEPLOYMENT_NAME_VARIABLE,
+    ENCRYPTION_RULE,
+    ENCRYPTION_VARIABLE,
     HEALTH_PORT_VARIABLE,
+    KEY_ID_RULE,
+    KEY_ID_VARIABLE,
+    KEYS_RULE,
+    KEYS_VARIABLE,
     LOG_FORMAT_RULE,
     PORT_RULE,
     REPLICA_RULE,
@@ -21,16 +32,23 @@ from power_of_2.contract import (
     WAIT_VARIABLE,
 )
 from power_of_2.settings import Settings, SettingsError, load_settings
+from tests.codec_vectors import TEST_KEYS
 from tests.contract_files import VECTORS
+
+KEY_1, KEY_2 = (pair.split(":")[1] for pair in TEST_KEYS.split(","))
+KEYS_REFUSED = f"invalid setting {KEYS_VARIABLE} (value not shown): expected {KEYS_RULE}"
 
 Load = Callable[..., Settings]
 
 
 @pytest.fixture
 def load(monkeypatch: pytest.MonkeyPatch) -> Load:
-    """load_settings over exactly the given variables, whatever the test runner's env holds."""
+    """load_settings over exactly the given variables, whatever the test runner's env holds.
+
+    PAYLOAD_KEYS holds the test keys unless a test sets it (to "" for unset)."""
     for field in Settings.model_fields.values():
         monkeypatch.delenv(str(field.validation_alias), raising=False)
+    monkeypatch.setenv(KEYS_VARIABLE, TEST_KEYS)
 
     def with_env(**env: str) -> Settings:
         for name, value in env.items():
@@ -55,6 +73,10 @@ def test_defaults_when_nothing_is_set(load: Load) -> None:
     assert settings.metrics_address is None
     assert settings.health_port is None
     assert settings.health_host == DEFAULT_HEALTH_HOST == "127.0.0.1"
+    assert settings.deployment_name == DEFAULT_DEPLOYMENT_NAME == "calculation"
+    assert settings.build_id == DEFAULT_BUILD_ID == "dev"
+    assert settings.encryption is True
+    assert settings.payload_key_id == "test-1"
 
 
 @pytest.mark.parametrize("case", VECTORS["waitTimeouts"]["valid"], ids=lambda c: repr(c["value"]))
@@ -139,3 +161,90 @@ def test_only_the_first_bad_setting_is_named(load: Load) -> None:
     with pytest.raises(SettingsError, match=f"^invalid setting {WAIT_VARIABLE}=") as caught:
         load(**{WAIT_VARIABLE: "x", REPLICA_VARIABLE: "a b", "LOG_FORMAT": "xml"})
     assert "\n" not in str(caught.value)
+
+
+def test_keys_are_read_and_the_first_id_encrypts(load: Load) -> None:
+    settings = load()
+    assert settings.payload_keys == {
+        "test-1": bytes(range(32)),
+        "test-2": bytes(range(32, 64)),
+    }
+    assert settings.payload_key_id == "test-1"
+    assert load(**{KEY_ID_VARIABLE: "test-2"}).payload_key_id == "test-2"
+    assert load(**{KEYS_VARIABLE: f"a.B_c-9:{KEY_2}", KEY_ID_VARIABLE: ""}).payload_key_id == (
+        "a.B_c-9"
+    )
+
+
+def test_keys_never_show_in_repr(load: Load) -> None:
+    assert KEY_1 not in repr(load())
+    assert "AAECAwQF" not in repr(load())
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",  # unset, with encryption on
+        KEY_1,  # no id
+        f"test-1:{KEY_1},",  # empty pair
+        f"test-1:{KEY_1}, test-2:{KEY_2}",  # space
+        f"test-1:{KEY_1},test-1:{KEY_2}",  # same id twice
+        f"test 1:{KEY_1}",
+        f"{'i' * 65}:{KEY_1}",
+        f"test-1:{KEY_1.rstrip('=')}",  # no padding
+        f"test-1:{KEY_1[:-4]}AA==",  # 31 bytes
+        f"test-1:{KEY_1[:-1]}A",  # 33 bytes
+        f"test-1:{'_' * 42}8=",  # URL-safe alphabet
+        f"test-1:{KEY_1.replace('A', '*', 1)}",
+    ],
+)
+def test_bad_keys_are_refused_without_showing_them(load: Load, value: str) -> None:
+    message = _refused(load, KEYS_VARIABLE, value)
+    assert message == KEYS_REFUSED
+    assert KEY_1[:8] not in message
+
+
+def test_keys_are_named_before_a_later_bad_setting(load: Load) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load(**{KEYS_VARIABLE: "x", KEY_ID_VARIABLE: "nope"})
+    assert str(caught.value) == KEYS_REFUSED
+
+
+@pytest.mark.parametrize("value", ["test-3", "TEST-1", "test-1 ", "test-1,test-2"])
+def test_key_id_must_name_one_of_the_keys(load: Load, value: str) -> None:
+    assert _refused(load, KEY_ID_VARIABLE, value) == (
+        f"invalid setting {KEY_ID_VARIABLE}={json.dumps(value)}: expected {KEY_ID_RULE}"
+    )
+
+
+def test_encryption_off_needs_no_keys(load: Load) -> None:
+    settings = load(**{ENCRYPTION_VARIABLE: "off", KEYS_VARIABLE: ""})
+    assert (settings.encryption, settings.payload_keys, settings.payload_key_id) == (
+        False,
+        None,
+        None,
+    )
+    # A value given is still checked: a typo stays a typo.
+    with pytest.raises(SettingsError, match=f"^invalid setting {KEY_ID_VARIABLE}="):
+        load(**{KEY_ID_VARIABLE: "test-1"})
+    assert load(**{ENCRYPTION_VARIABLE: "on", KEYS_VARIABLE: TEST_KEYS}).encryption is True
+
+
+@pytest.mark.parametrize("value", ["yes", "ON", "true", "1"])
+def test_invalid_encryption_switch(load: Load, value: str) -> None:
+    assert _refused(load, ENCRYPTION_VARIABLE, value) == (
+        f'invalid setting {ENCRYPTION_VARIABLE}="{value}": expected {ENCRYPTION_RULE}'
+    )
+
+
+def test_deployment_name_and_build_id(load: Load) -> None:
+    settings = load(**{DEPLOYMENT_NAME_VARIABLE: "calc-blue", BUILD_ID_VARIABLE: "v1.2_3-a"})
+    assert (settings.deployment_name, settings.build_id) == ("calc-blue", "v1.2_3-a")
+    assert load(**{DEPLOYMENT_NAME_VARIABLE: "", BUILD_ID_VARIABLE: ""}).build_id == "dev"
+
+
+@pytest.mark.parametrize("value", ["a b", "a/b", "v1:2", "b" * 65, "\u0661"])
+def test_invalid_build_id(load: Load, value: str) -> None:
+    message = _refused(load, BUILD_ID_VARIABLE, value)
+    assert message.startswith(f"invalid setting {BUILD_ID_VARIABLE}=")
+    assert message.endswith(f": expected {BUILD_ID_RULE}")
