@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"math"
 	"net"
 	"reflect"
@@ -31,24 +32,55 @@ type Settings struct {
 	// OTLP traces are on when either endpoint is set.
 	OTLPEndpoint       string `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
 	OTLPTracesEndpoint string `env:"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"`
+	// Payloads are encrypted with the key PayloadKeyID and decrypted with any of PayloadKeys;
+	// with encryption off, neither is needed.
+	PayloadKeys       payloadKeys `env:"PAYLOAD_KEYS"`
+	PayloadKeyID      string      `env:"PAYLOAD_KEY_ID"`
+	PayloadEncryption onOff       `env:"PAYLOAD_ENCRYPTION" envDefault:"on"`
 }
 
 type (
 	replica   string
 	logFormat string
 	port      uint16
+	onOff     bool
 )
+
+// payloadKeys are the id:key pairs of PAYLOAD_KEYS, in their order.
+type payloadKeys []payloadKey
+
+type payloadKey struct {
+	ID     string
+	Secret keySecret
+}
+
+// keySecret is key material; it prints as a placeholder so that no log or error shows it.
+type keySecret []byte
+
+func (keySecret) String() string { return "(not shown)" }
+
+// has reports whether one of the keys has the id.
+func (keys payloadKeys) has(id string) bool {
+	return slices.ContainsFunc(keys, func(k payloadKey) bool { return k.ID == id })
+}
 
 // on returns the host:port address of the port on host.
 func (p port) on(host string) string { return net.JoinHostPort(host, strconv.Itoa(int(p))) }
 
-// SettingError is a malformed setting; its message is the contract's one line.
-type SettingError struct{ Name, Value, Rule string }
+// SettingError is a malformed setting; its message is the contract's one line. The message of
+// a Secret setting leaves the value out, and Value stays empty.
+type SettingError struct {
+	Name, Value, Rule string
+	Secret            bool
+}
 
 // maxSettingRunes is how much of a rejected setting the message repeats.
 const maxSettingRunes = 40
 
 func (e *SettingError) Error() string {
+	if e.Secret {
+		return strings.NewReplacer("{name}", e.Name, "{rule}", e.Rule).Replace(SecretSettingsMessage)
+	}
 	runes := []rune(e.Value)
 	value := showString(string(runes[:min(len(runes), maxSettingRunes)]))
 	if len(runes) > maxSettingRunes {
@@ -60,6 +92,7 @@ func (e *SettingError) Error() string {
 var (
 	secondsRegexp = regexp.MustCompile(SecondsPattern)
 	replicaRegexp = regexp.MustCompile(ReplicaPattern)
+	keyIDRegexp   = regexp.MustCompile(KeyIDPattern)
 )
 
 // parsers hold the contract's rules, one per field type; a parser leaves Name to LoadSettings.
@@ -92,6 +125,29 @@ var parsers = map[reflect.Type]env.ParserFunc{
 		}
 		return logFormat(v), nil
 	},
+	reflect.TypeFor[onOff](): func(v string) (any, error) {
+		if v != "on" && v != "off" {
+			return nil, &SettingError{Value: v, Rule: EncryptionRule}
+		}
+		return onOff(v == "on"), nil
+	},
+	reflect.TypeFor[payloadKeys](): parsePayloadKeys,
+}
+
+// parsePayloadKeys reads id:key pairs. Its error never carries the value: it holds keys.
+func parsePayloadKeys(v string) (any, error) {
+	var keys payloadKeys
+	for pair := range strings.SplitSeq(v, ",") {
+		id, encoded, _ := strings.Cut(pair, ":")
+		// The decoder skips line breaks, which standard base64 does not contain.
+		secret, err := base64.StdEncoding.Strict().DecodeString(encoded)
+		if !keyIDRegexp.MatchString(id) || keys.has(id) || strings.ContainsAny(encoded, "\r\n") ||
+			err != nil || len(secret) != KeyBytes {
+			return nil, &SettingError{Rule: KeysRule, Secret: true}
+		}
+		keys = append(keys, payloadKey{ID: id, Secret: secret})
+	}
+	return keys, nil
 }
 
 // LoadSettings reads the settings from environ (the process environment when nil). The error
@@ -110,5 +166,19 @@ func LoadSettings(environ map[string]string) (Settings, error) {
 			}
 		}
 	}
-	return s, err
+	if err != nil {
+		return Settings{}, err
+	}
+	// Rules across settings, which the per-type parsers cannot see.
+	if s.PayloadEncryption {
+		switch {
+		case len(s.PayloadKeys) == 0:
+			return Settings{}, &SettingError{Name: KeysVariable, Rule: KeysRule, Secret: true}
+		case s.PayloadKeyID == "":
+			s.PayloadKeyID = s.PayloadKeys[0].ID
+		case !s.PayloadKeys.has(s.PayloadKeyID):
+			return Settings{}, &SettingError{Name: KeyIDVariable, Value: s.PayloadKeyID, Rule: KeyIDRule}
+		}
+	}
+	return s, nil
 }

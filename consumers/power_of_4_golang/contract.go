@@ -69,3 +69,31 @@ const (
 
 // LogFormats are the values LOG_FORMAT accepts.
 var LogFormats = []string{"text", "json"}
+
+// Payload encryption (contract.json "encryption").
+const (
+	// EncryptedEncoding is the encoding metadata of an encrypted payload.
+	EncryptedEncoding = "binary/encrypted"
+	// KeyIDMetadata names the metadata entry holding the id of the key a payload is encrypted with.
+	KeyIDMetadata = "encryption-key-id"
+	// NonceBytes is the length of the random nonce in front of the ciphertext.
+	NonceBytes = 12
+	// KeyBytes is the length of an AES-256 key.
+	KeyBytes = 32
+	// KeysVariable names the environment variable holding the id:key pairs.
+	KeysVariable = "PAYLOAD_KEYS"
+	// KeyIDVariable names the environment variable choosing the key new payloads are encrypted with.
+	KeyIDVariable = "PAYLOAD_KEY_ID"
+	// EncryptionVariable names the environment variable that turns encryption on or off.
+	EncryptionVariable = "PAYLOAD_ENCRYPTION"
+	// KeyIDPattern is the pattern a key id must match.
+	KeyIDPattern = `^[A-Za-z0-9._-]{1,64}$`
+	// KeysRule describes a valid PAYLOAD_KEYS in the message.
+	KeysRule = "comma-separated id:key pairs, each key 32 bytes in standard base64"
+	// KeyIDRule describes a valid PAYLOAD_KEY_ID in the message.
+	KeyIDRule = "the id of one of the keys in PAYLOAD_KEYS"
+	// EncryptionRule describes a valid PAYLOAD_ENCRYPTION in the message.
+	EncryptionRule = "on or off"
+	// SecretSettingsMessage replaces SettingsMessage for a setting whose value is a secret.
+	SecretSettingsMessage = "invalid setting {name} (value not shown): expected {rule}"
+)

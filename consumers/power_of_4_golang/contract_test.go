@@ -57,6 +57,20 @@ type contractFile struct {
 		LivenessPath  string `json:"livenessPath"`
 		ReadinessPath string `json:"readinessPath"`
 	} `json:"probe"`
+	Encryption struct {
+		Encoding       string `json:"encoding"`
+		KeyIDMetadata  string `json:"keyIdMetadata"`
+		Algorithm      string `json:"algorithm"`
+		NonceBytes     int    `json:"nonceBytes"`
+		KeyBytes       int    `json:"keyBytes"`
+		KeysVariable   string `json:"keysVariable"`
+		KeyIDVariable  string `json:"keyIdVariable"`
+		SwitchVariable string `json:"switchVariable"`
+		KeyIDPattern   string `json:"keyIdPattern"`
+		KeysRule       string `json:"keysRule"`
+		KeyIDRule      string `json:"keyIdRule"`
+		SwitchRule     string `json:"switchRule"`
+	} `json:"encryption"`
 }
 
 func TestConstantsMatchContract(t *testing.T) {
@@ -106,6 +120,21 @@ func TestConstantsMatchContract(t *testing.T) {
 	check(t, "probe.defaultHost", c.Probe.DefaultHost, DefaultHealthHost)
 	check(t, "probe.livenessPath", c.Probe.LivenessPath, LivenessPath)
 	check(t, "probe.readinessPath", c.Probe.ReadinessPath, ReadinessPath)
+
+	enc := c.Encryption
+	check(t, "encryption.encoding", enc.Encoding, EncryptedEncoding)
+	check(t, "encryption.keyIdMetadata", enc.KeyIDMetadata, KeyIDMetadata)
+	// codec.go uses AES-256-GCM with the standard library's random 12-byte nonces.
+	check(t, "encryption.algorithm", enc.Algorithm, "AES-256-GCM")
+	check(t, "encryption.nonceBytes", enc.NonceBytes, NonceBytes)
+	check(t, "encryption.keyBytes", enc.KeyBytes, KeyBytes)
+	check(t, "encryption.keysVariable", enc.KeysVariable, KeysVariable)
+	check(t, "encryption.keyIdVariable", enc.KeyIDVariable, KeyIDVariable)
+	check(t, "encryption.switchVariable", enc.SwitchVariable, EncryptionVariable)
+	check(t, "encryption.keyIdPattern", enc.KeyIDPattern, KeyIDPattern)
+	check(t, "encryption.keysRule", enc.KeysRule, KeysRule)
+	check(t, "encryption.keyIdRule", enc.KeyIDRule, KeyIDRule)
+	check(t, "encryption.switchRule", enc.SwitchRule, EncryptionRule)
 }
 
 // TestSettingsTagsMatchConstants ties the struct tags, which cannot name constants, to them.
@@ -125,6 +154,9 @@ func TestSettingsTagsMatchConstants(t *testing.T) {
 		LogFormatVariable:     DefaultLogFormat,
 		HealthPortVariable:    "",
 		HealthHostVariable:    DefaultHealthHost,
+		KeysVariable:          "",
+		KeyIDVariable:         "",
+		EncryptionVariable:    "on",
 	}
 	for key, def := range want {
 		got, ok := tags[key]

@@ -14,9 +14,11 @@ import (
 	"testing"
 	"time"
 
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
@@ -69,13 +71,23 @@ func TestIntegrationWithDevServer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
+	// The test's client encrypts with the other key than the worker, as during a key rotation.
+	keys, err := load(map[string]string{KeyIDVariable: "test-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dataConverter, failureConverter, err := Converters(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
 	serverOut := &lockedBuffer{}
 	server, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath:  cli,
-		LogLevel:      "error",
-		ClientOptions: &client.Options{Logger: testLogger(t)},
-		Stdout:        serverOut,
-		Stderr:        serverOut,
+		ExistingPath: cli,
+		LogLevel:     "error",
+		ClientOptions: &client.Options{Logger: testLogger(t),
+			DataConverter: dataConverter, FailureConverter: failureConverter},
+		Stdout: serverOut,
+		Stderr: serverOut,
 	})
 	if err != nil {
 		t.Fatalf("start dev server: %v", err)
@@ -108,6 +120,23 @@ func TestIntegrationWithDevServer(t *testing.T) {
 		started := activityEvents(ctx, t, c, run, enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED)
 		if len(started) != 1 || started[0].GetActivityTaskStartedEventAttributes().GetAttempt() != 1 {
 			t.Errorf("want one attempt, got %d started events", len(started))
+		}
+	})
+
+	t.Run("the server sees payloads and failure messages only encrypted", func(t *testing.T) {
+		run := startWorkflow(ctx, t, c, "x")
+		requireInvalidNumber(t, run.Get(ctx, nil))
+		scheduled := activityEvents(ctx, t, c, run, enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+		failed := activityEvents(ctx, t, c, run, enumspb.EVENT_TYPE_ACTIVITY_TASK_FAILED)
+		if len(scheduled) != 1 || len(failed) != 1 {
+			t.Fatalf("%d scheduled and %d failed events, want one each", len(scheduled), len(failed))
+		}
+		// The input was encrypted by the test's client, the failure by the worker.
+		requireEncrypted(t, "input", scheduled[0].GetActivityTaskScheduledEventAttributes().GetInput().GetPayloads()[0], "test-2")
+		failure := failed[0].GetActivityTaskFailedEventAttributes().GetFailure()
+		requireEncrypted(t, "failure attributes", failure.GetEncodedAttributes(), "test-1")
+		if strings.Contains(failure.String(), "invalid number") {
+			t.Errorf("the failure shows its message in plain text: %v", failure)
 		}
 	})
 
@@ -158,6 +187,14 @@ func TestIntegrationWithDevServer(t *testing.T) {
 	})
 }
 
+// requireEncrypted asserts that p is encrypted with the key keyID.
+func requireEncrypted(t *testing.T, what string, p *commonpb.Payload, keyID string) {
+	t.Helper()
+	if string(p.GetMetadata()[converter.MetadataEncoding]) != EncryptedEncoding || string(p.GetMetadata()[KeyIDMetadata]) != keyID {
+		t.Errorf("%s not encrypted with %s: metadata %q", what, keyID, p.GetMetadata())
+	}
+}
+
 // workerProcess is the worker binary running under test.
 type workerProcess struct {
 	cmd      *exec.Cmd
@@ -183,6 +220,9 @@ func startWorkerProcess(ctx context.Context, t *testing.T, hostPort string) *wor
 		"TEMPORAL_API_KEY=",
 		"TEMPORAL_ADDRESS="+hostPort,
 		"TEMPORAL_NAMESPACE=default",
+		KeysVariable+"="+testKeys,
+		KeyIDVariable+"=",
+		EncryptionVariable+"=",
 		fmt.Sprintf("%s=%g", WaitVariable, itestWait.Seconds()),
 		ReplicaVariable+"="+itestReplica,
 		ShutdownGraceVariable+"=20",

@@ -54,6 +54,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if opts.DataConverter, opts.FailureConverter, err = Converters(cfg); err != nil {
+		return err
+	}
 	if cfg.MetricsPort != 0 {
 		addr := cfg.MetricsPort.on(cfg.MetricsHost)
 		handler, stop, err := StartMetrics(addr)

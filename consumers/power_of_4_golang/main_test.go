@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,20 +59,27 @@ func TestClientOptionsFromEnvironment(t *testing.T) {
 // contract's message and exit code.
 func TestBadConfigExitsBeforeConnecting(t *testing.T) {
 	bin := workerBinary(t)
-	cases := map[string]string{
-		WaitVariable:          "1e3",
-		ShutdownGraceVariable: "soon",
-		ReplicaVariable:       "a b",
-		"METRICS_PORT":        "http",
-		HealthPortVariable:    "65536",
-		LogFormatVariable:     "xml",
+	// A key one byte short, with a part that must never reach the output.
+	shortKey := "test-1:" + base64.StdEncoding.EncodeToString([]byte("never-shown-secret-of-31-bytes!"))
+	cases := []struct{ variable, value, secret string }{
+		{WaitVariable, "1e3", ""},
+		{ShutdownGraceVariable, "soon", ""},
+		{ReplicaVariable, "a b", ""},
+		{"METRICS_PORT", "http", ""},
+		{HealthPortVariable, "65536", ""},
+		{LogFormatVariable, "xml", ""},
+		{KeysVariable, "", ""},
+		{KeysVariable, shortKey, shortKey[len("test-1:"):]},
+		{KeysVariable, testKeys + ",test-3", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="},
+		{KeyIDVariable, "test-3", ""},
+		{EncryptionVariable, "yes", ""},
 	}
-	for variable, value := range cases {
-		t.Run(variable, func(t *testing.T) {
+	for _, c := range cases {
+		t.Run(c.variable+"="+c.value, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, bin)
-			cmd.Env = append(os.Environ(), "TEMPORAL_ADDRESS=127.0.0.1:1", variable+"="+value)
+			cmd.Env = append(os.Environ(), "TEMPORAL_ADDRESS=127.0.0.1:1", KeysVariable+"="+testKeys, c.variable+"="+c.value)
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			err := cmd.Run()
@@ -79,9 +88,12 @@ func TestBadConfigExitsBeforeConnecting(t *testing.T) {
 			if !errors.As(err, &exitErr) || exitErr.ExitCode() != SettingsExitCode {
 				t.Fatalf("want exit code %d, got %v (stderr %q)", SettingsExitCode, err, stderr.String())
 			}
-			_, loadErr := LoadSettings(map[string]string{variable: value})
+			_, loadErr := load(map[string]string{c.variable: c.value})
 			if want := "power_of_4 worker: " + loadErr.Error() + "\n"; stderr.String() != want {
 				t.Errorf("stderr %q, want %q", stderr.String(), want)
+			}
+			if c.secret != "" && strings.Contains(stderr.String(), c.secret) {
+				t.Errorf("stderr shows the key: %q", stderr.String())
 			}
 			if stdout.Len() != 0 {
 				t.Errorf("unexpected stdout %q", stdout.String())
@@ -102,7 +114,7 @@ func TestHealthPortInUseStopsTheWorker(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, workerBinary(t))
-	cmd.Env = append(os.Environ(), "TEMPORAL_ADDRESS=127.0.0.1:1", HealthHostVariable+"=127.0.0.1", HealthPortVariable+"="+port)
+	cmd.Env = append(os.Environ(), "TEMPORAL_ADDRESS=127.0.0.1:1", KeysVariable+"="+testKeys, HealthHostVariable+"=127.0.0.1", HealthPortVariable+"="+port)
 	out, err := cmd.CombinedOutput()
 	var exitErr *exec.ExitError
 	if !errors.As(err, &exitErr) || exitErr.ExitCode() != 1 {
