@@ -37,6 +37,9 @@ type Settings struct {
 	PayloadKeys       payloadKeys `env:"PAYLOAD_KEYS"`
 	PayloadKeyID      string      `env:"PAYLOAD_KEY_ID"`
 	PayloadEncryption onOff       `env:"PAYLOAD_ENCRYPTION" envDefault:"on"`
+	// The worker polls as the version BuildID of the Worker Deployment DeploymentName.
+	DeploymentName string  `env:"WORKER_DEPLOYMENT_NAME" envDefault:"calculation"`
+	BuildID        buildID `env:"WORKER_BUILD_ID" envDefault:"dev"`
 }
 
 type (
@@ -44,6 +47,7 @@ type (
 	logFormat string
 	port      uint16
 	onOff     bool
+	buildID   string
 )
 
 // payloadKeys are the id:key pairs of PAYLOAD_KEYS, in their order.
@@ -93,6 +97,7 @@ var (
 	secondsRegexp = regexp.MustCompile(SecondsPattern)
 	replicaRegexp = regexp.MustCompile(ReplicaPattern)
 	keyIDRegexp   = regexp.MustCompile(KeyIDPattern)
+	buildIDRegexp = regexp.MustCompile(BuildIDPattern)
 )
 
 // parsers hold the contract's rules, one per field type; a parser leaves Name to LoadSettings.
@@ -132,6 +137,12 @@ var parsers = map[reflect.Type]env.ParserFunc{
 		return onOff(v == "on"), nil
 	},
 	reflect.TypeFor[payloadKeys](): parsePayloadKeys,
+	reflect.TypeFor[buildID](): func(v string) (any, error) {
+		if !buildIDRegexp.MatchString(v) {
+			return nil, &SettingError{Value: v, Rule: BuildIDRule}
+		}
+		return buildID(v), nil
+	},
 }
 
 // parsePayloadKeys reads id:key pairs. Its error never carries the value: it holds keys.

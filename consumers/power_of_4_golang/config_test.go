@@ -45,6 +45,7 @@ func TestDefaults(t *testing.T) {
 		ShutdownGrace: DefaultShutdownGraceSeconds * time.Second, LogFormat: DefaultLogFormat,
 		MetricsHost: "127.0.0.1", HealthHost: DefaultHealthHost,
 		PayloadKeys: testKeysParsed, PayloadKeyID: "test-1", PayloadEncryption: true,
+		DeploymentName: DefaultDeploymentName, BuildID: DefaultBuildID,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
@@ -54,7 +55,8 @@ func TestDefaults(t *testing.T) {
 func TestEmptyCountsAsUnset(t *testing.T) {
 	vars := map[string]string{}
 	for _, name := range []string{WaitVariable, ReplicaVariable, ShutdownGraceVariable, LogFormatVariable,
-		"METRICS_PORT", "METRICS_HOST", HealthPortVariable, HealthHostVariable, KeyIDVariable, EncryptionVariable} {
+		"METRICS_PORT", "METRICS_HOST", HealthPortVariable, HealthHostVariable, KeyIDVariable, EncryptionVariable,
+		DeploymentNameVariable, BuildIDVariable} {
 		vars[name] = ""
 	}
 	got, err := load(vars)
@@ -160,6 +162,7 @@ func TestSettingMessage(t *testing.T) {
 		{KeysVariable, "test-1:c2VjcmV0", `invalid setting PAYLOAD_KEYS (value not shown): expected comma-separated id:key pairs, each key 32 bytes in standard base64`},
 		{KeyIDVariable, "test-9", `invalid setting PAYLOAD_KEY_ID="test-9": expected the id of one of the keys in PAYLOAD_KEYS`},
 		{EncryptionVariable, "maybe", `invalid setting PAYLOAD_ENCRYPTION="maybe": expected on or off`},
+		{BuildIDVariable, "v1 2", `invalid setting WORKER_BUILD_ID="v1 2": expected a build id of letters, digits, '.', '_' or '-'`},
 	}
 	for _, c := range cases {
 		_, err := load(map[string]string{c.name: c.value})
@@ -218,6 +221,17 @@ func TestPayloadEncryptionSwitch(t *testing.T) {
 	for _, value := range []string{"yes", "true", "ON", "1", " off"} {
 		_, err := load(map[string]string{EncryptionVariable: value})
 		requireSettingError(t, err, EncryptionVariable, value, EncryptionRule, false)
+	}
+}
+
+func TestDeployment(t *testing.T) {
+	s, err := load(map[string]string{DeploymentNameVariable: "calc-blue", BuildIDVariable: "2026.11.26_a-" + strings.Repeat("9", 51)})
+	if err != nil || s.DeploymentName != "calc-blue" || len(s.BuildID) != 64 {
+		t.Errorf("got deployment %q, build id %q, %v", s.DeploymentName, s.BuildID, err)
+	}
+	for _, value := range []string{"a b", "v1/2", "v1:2", "v1@x", strings.Repeat("b", 65), " dev"} {
+		_, err := load(map[string]string{BuildIDVariable: value})
+		requireSettingError(t, err, BuildIDVariable, value, BuildIDRule, false)
 	}
 }
 

@@ -97,3 +97,19 @@ const (
 	// SecretSettingsMessage replaces SettingsMessage for a setting whose value is a secret.
 	SecretSettingsMessage = "invalid setting {name} (value not shown): expected {rule}"
 )
+
+// Worker Versioning (contract.json "deployment").
+const (
+	// DeploymentNameVariable names the environment variable holding the Worker Deployment's name.
+	DeploymentNameVariable = "WORKER_DEPLOYMENT_NAME"
+	// DefaultDeploymentName applies when the deployment name variable is unset or empty.
+	DefaultDeploymentName = "calculation"
+	// BuildIDVariable names the environment variable holding this worker's build id.
+	BuildIDVariable = "WORKER_BUILD_ID"
+	// DefaultBuildID applies when the build id variable is unset or empty.
+	DefaultBuildID = "dev"
+	// BuildIDPattern is the pattern a build id must match.
+	BuildIDPattern = `^[A-Za-z0-9._-]{1,64}$`
+	// BuildIDRule describes BuildIDPattern in the message.
+	BuildIDRule = "a build id of letters, digits, '.', '_' or '-'"
+)

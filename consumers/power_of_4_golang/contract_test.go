@@ -71,6 +71,14 @@ type contractFile struct {
 		KeyIDRule      string `json:"keyIdRule"`
 		SwitchRule     string `json:"switchRule"`
 	} `json:"encryption"`
+	Deployment struct {
+		NameVariable    string `json:"nameVariable"`
+		DefaultName     string `json:"defaultName"`
+		BuildIDVariable string `json:"buildIdVariable"`
+		DefaultBuildID  string `json:"defaultBuildId"`
+		BuildIDPattern  string `json:"buildIdPattern"`
+		BuildIDRule     string `json:"buildIdRule"`
+	} `json:"deployment"`
 }
 
 func TestConstantsMatchContract(t *testing.T) {
@@ -135,6 +143,14 @@ func TestConstantsMatchContract(t *testing.T) {
 	check(t, "encryption.keysRule", enc.KeysRule, KeysRule)
 	check(t, "encryption.keyIdRule", enc.KeyIDRule, KeyIDRule)
 	check(t, "encryption.switchRule", enc.SwitchRule, EncryptionRule)
+
+	dep := c.Deployment
+	check(t, "deployment.nameVariable", dep.NameVariable, DeploymentNameVariable)
+	check(t, "deployment.defaultName", dep.DefaultName, DefaultDeploymentName)
+	check(t, "deployment.buildIdVariable", dep.BuildIDVariable, BuildIDVariable)
+	check(t, "deployment.defaultBuildId", dep.DefaultBuildID, DefaultBuildID)
+	check(t, "deployment.buildIdPattern", dep.BuildIDPattern, BuildIDPattern)
+	check(t, "deployment.buildIdRule", dep.BuildIDRule, BuildIDRule)
 }
 
 // TestSettingsTagsMatchConstants ties the struct tags, which cannot name constants, to them.
@@ -148,15 +164,17 @@ func TestSettingsTagsMatchConstants(t *testing.T) {
 		tags[p.Key] = p.DefaultValue
 	}
 	want := map[string]string{
-		WaitVariable:          fmt.Sprint(DefaultWaitSeconds),
-		ReplicaVariable:       DefaultReplica,
-		ShutdownGraceVariable: fmt.Sprint(DefaultShutdownGraceSeconds),
-		LogFormatVariable:     DefaultLogFormat,
-		HealthPortVariable:    "",
-		HealthHostVariable:    DefaultHealthHost,
-		KeysVariable:          "",
-		KeyIDVariable:         "",
-		EncryptionVariable:    "on",
+		WaitVariable:           fmt.Sprint(DefaultWaitSeconds),
+		ReplicaVariable:        DefaultReplica,
+		ShutdownGraceVariable:  fmt.Sprint(DefaultShutdownGraceSeconds),
+		LogFormatVariable:      DefaultLogFormat,
+		HealthPortVariable:     "",
+		HealthHostVariable:     DefaultHealthHost,
+		KeysVariable:           "",
+		KeyIDVariable:          "",
+		EncryptionVariable:     "on",
+		DeploymentNameVariable: DefaultDeploymentName,
+		BuildIDVariable:        DefaultBuildID,
 	}
 	for key, def := range want {
 		got, ok := tags[key]

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,6 +18,8 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	taskqueuepb "go.temporal.io/api/taskqueue/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
@@ -31,6 +34,9 @@ const (
 	itestReplica   = "7"
 	itestWorkflows = "power-of-4-itest-workflows"
 	itestWorkflow  = "CallPowerOf4"
+	// The worker polls as this version; the test makes it the deployment's current version.
+	itestDeployment = "power-of-4-itest"
+	itestBuildID    = "itest-1.0"
 )
 
 // callPowerOf4 is a stand-in for the TypeScript workflow: it schedules power_of_4 by name on
@@ -101,6 +107,7 @@ func TestIntegrationWithDevServer(t *testing.T) {
 	c := server.Client()
 
 	proc := startWorkerProcess(ctx, t, server.FrontendHostPort())
+	setCurrentVersion(ctx, t, c, itestDeployment, itestBuildID)
 
 	w := worker.New(c, itestWorkflows, worker.Options{})
 	w.RegisterWorkflowWithOptions(callPowerOf4, workflow.RegisterOptions{Name: itestWorkflow})
@@ -108,6 +115,44 @@ func TestIntegrationWithDevServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Stop()
+
+	t.Run("the worker polls as the deployment version", func(t *testing.T) {
+		res, err := c.WorkflowService().DescribeTaskQueue(ctx, &workflowservice.DescribeTaskQueueRequest{
+			Namespace:     "default",
+			TaskQueue:     &taskqueuepb.TaskQueue{Name: TaskQueue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
+			TaskQueueType: enumspb.TASK_QUEUE_TYPE_ACTIVITY,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pollers []string
+		for _, p := range res.GetPollers() {
+			opts := p.GetDeploymentOptions()
+			if p.GetIdentity() == proc.identity && opts.GetDeploymentName() == itestDeployment &&
+				opts.GetBuildId() == itestBuildID &&
+				opts.GetWorkerVersioningMode() == enumspb.WORKER_VERSIONING_MODE_VERSIONED {
+				return
+			}
+			pollers = append(pollers, fmt.Sprintf("%s %v", p.GetIdentity(), opts))
+		}
+		t.Errorf("no poller %s of version %s/%s on %s; pollers: %v", proc.identity, itestDeployment, itestBuildID, TaskQueue, pollers)
+	})
+
+	t.Run("the version is current and serves the activity queue", func(t *testing.T) {
+		desc, err := c.WorkerDeploymentClient().GetHandle(itestDeployment).DescribeVersion(ctx,
+			client.WorkerDeploymentDescribeVersionOptions{BuildID: itestBuildID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		info := desc.Info
+		if info.CurrentSinceTime.IsZero() {
+			t.Error("the version is not current")
+		}
+		want := client.WorkerDeploymentTaskQueueInfo{Name: TaskQueue, Type: client.TaskQueueTypeActivity}
+		if !slices.Contains(info.TaskQueuesInfos, want) {
+			t.Errorf("task queues of the version %v, want %v among them", info.TaskQueuesInfos, want)
+		}
+	})
 
 	t.Run("invalid payload fails at once without retry", func(t *testing.T) {
 		run := startWorkflow(ctx, t, c, 2.5)
@@ -195,6 +240,20 @@ func requireEncrypted(t *testing.T, what string, p *commonpb.Payload, keyID stri
 	}
 }
 
+// setCurrentVersion makes buildID the current version of the deployment. The server accepts
+// it only once it has seen a poller of that version, so it is retried for a while.
+func setCurrentVersion(ctx context.Context, t *testing.T, c client.Client, deployment, buildID string) {
+	t.Helper()
+	handle := c.WorkerDeploymentClient().GetHandle(deployment)
+	var err error
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if _, err = handle.SetCurrentVersion(ctx, client.WorkerDeploymentSetCurrentVersionOptions{BuildID: buildID}); err == nil {
+			return
+		}
+	}
+	t.Fatalf("set %s/%s as the current version: %v", deployment, buildID, err)
+}
+
 // workerProcess is the worker binary running under test.
 type workerProcess struct {
 	cmd      *exec.Cmd
@@ -226,6 +285,8 @@ func startWorkerProcess(ctx context.Context, t *testing.T, hostPort string) *wor
 		fmt.Sprintf("%s=%g", WaitVariable, itestWait.Seconds()),
 		ReplicaVariable+"="+itestReplica,
 		ShutdownGraceVariable+"=20",
+		DeploymentNameVariable+"="+itestDeployment,
+		BuildIDVariable+"="+itestBuildID,
 		fmt.Sprintf("%s=%d", HealthPortVariable, healthPort),
 		HealthHostVariable+"=",
 	)
@@ -246,8 +307,9 @@ func startWorkerProcess(ctx context.Context, t *testing.T, hostPort string) *wor
 	host, _ := os.Hostname()
 	p.identity = fmt.Sprintf("power_of_4-go-%s@%s:%d", itestReplica, host, cmd.Process.Pid)
 	code, body := p.waitReadiness(t, "ready")
-	if code != http.StatusOK || body["identity"] != p.identity || body["task_queue"] != TaskQueue {
-		t.Fatalf("/readyz answers %d %v, want 200 from %s on %s", code, body, p.identity, TaskQueue)
+	if code != http.StatusOK || body["identity"] != p.identity || body["task_queue"] != TaskQueue ||
+		body["deployment"] != itestDeployment || body["build_id"] != itestBuildID {
+		t.Fatalf("/readyz answers %d %v, want 200 from %s on %s as %s/%s", code, body, p.identity, TaskQueue, itestDeployment, itestBuildID)
 	}
 	return p
 }

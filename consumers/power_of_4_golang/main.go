@@ -41,7 +41,7 @@ func run() error {
 	slogger := NewLogger(cfg.LogFormat, identity, os.Stderr)
 	slog.SetDefault(slogger)
 	logger := tlog.NewStructuredLogger(slogger)
-	probe := NewProbe(identity)
+	probe := NewProbe(identity, cfg.DeploymentName, string(cfg.BuildID))
 	if cfg.HealthPort != 0 {
 		stop, err := Serve("health probe", cfg.HealthPort.on(cfg.HealthHost), probe.Handler())
 		if err != nil {
@@ -82,7 +82,15 @@ func run() error {
 	}
 	defer c.Close()
 
-	w := worker.New(c, TaskQueue, worker.Options{WorkerStopTimeout: cfg.ShutdownGrace})
+	// A versioned worker gets tasks once its version is the deployment's current (or ramping)
+	// one. With no workflows here, no default versioning behavior is needed.
+	w := worker.New(c, TaskQueue, worker.Options{
+		WorkerStopTimeout: cfg.ShutdownGrace,
+		DeploymentOptions: worker.DeploymentOptions{
+			UseVersioning: true,
+			Version:       worker.WorkerDeploymentVersion{DeploymentName: cfg.DeploymentName, BuildID: string(cfg.BuildID)},
+		},
+	})
 	acts := &Activities{Wait: cfg.Wait, HeartbeatInterval: HeartbeatIntervalSeconds * time.Second}
 	w.RegisterActivityWithOptions(acts.PowerOf4, activity.RegisterOptions{Name: ActivityName})
 
@@ -92,7 +100,7 @@ func run() error {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	probe.Set(stateReady)
-	logger.Info("worker ready", "TaskQueue", TaskQueue, "Wait", cfg.Wait,
+	logger.Info("worker ready", "TaskQueue", TaskQueue, "Deployment", cfg.DeploymentName, "BuildID", cfg.BuildID, "Wait", cfg.Wait,
 		"ShutdownGrace", cfg.ShutdownGrace, "HostPort", opts.HostPort, "Namespace", opts.Namespace)
 
 	<-interrupt

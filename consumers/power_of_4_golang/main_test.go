@@ -73,6 +73,7 @@ func TestBadConfigExitsBeforeConnecting(t *testing.T) {
 		{KeysVariable, testKeys + ",test-3", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="},
 		{KeyIDVariable, "test-3", ""},
 		{EncryptionVariable, "yes", ""},
+		{BuildIDVariable, "v1/2", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.variable+"="+c.value, func(t *testing.T) {

@@ -15,13 +15,14 @@ const (
 
 // Probe answers the health checks: /healthz while the process runs, /readyz while it polls.
 type Probe struct {
-	identity string
-	state    atomic.Value
+	identity, deployment, buildID string
+	state                         atomic.Value
 }
 
-// NewProbe returns a probe that reports "starting" until Set changes it.
-func NewProbe(identity string) *Probe {
-	p := &Probe{identity: identity}
+// NewProbe returns a probe that reports "starting" until Set changes it. /readyz names the
+// Worker Deployment version the worker polls as.
+func NewProbe(identity, deployment, buildID string) *Probe {
+	p := &Probe{identity: identity, deployment: deployment, buildID: buildID}
 	p.Set(stateStarting)
 	return p
 }
@@ -41,15 +42,18 @@ func (p *Probe) Handler() http.Handler {
 		if state == stateReady {
 			code = http.StatusOK
 		}
-		writeJSON(w, code, probeBody{Status: state, Identity: p.identity, TaskQueue: TaskQueue})
+		writeJSON(w, code, probeBody{Status: state, Identity: p.identity, TaskQueue: TaskQueue,
+			BuildID: p.buildID, Deployment: p.deployment})
 	})
 	return mux
 }
 
 type probeBody struct {
-	Status    string `json:"status"`
-	Identity  string `json:"identity"`
-	TaskQueue string `json:"task_queue,omitempty"`
+	Status     string `json:"status"`
+	Identity   string `json:"identity"`
+	TaskQueue  string `json:"task_queue,omitempty"`
+	BuildID    string `json:"build_id,omitempty"`
+	Deployment string `json:"deployment,omitempty"`
 }
 
 // writeJSON sends the whole body in one write, so a reader never sees half a state.

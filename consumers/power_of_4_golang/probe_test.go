@@ -35,7 +35,7 @@ func get(t *testing.T, base, path string) (int, map[string]string) {
 
 func TestProbeStates(t *testing.T) {
 	const identity = "power_of_4-go-1@host:1"
-	probe := NewProbe(identity)
+	probe := NewProbe(identity, "calculation", "v7")
 	server := httptest.NewServer(probe.Handler())
 	defer server.Close()
 
@@ -53,7 +53,8 @@ func TestProbeStates(t *testing.T) {
 	}
 	alive := map[string]string{"status": "ok", "identity": identity}
 	readiness := func(state string) map[string]string {
-		return map[string]string{"status": state, "identity": identity, "task_queue": TaskQueue}
+		return map[string]string{"status": state, "identity": identity, "task_queue": TaskQueue,
+			"build_id": "v7", "deployment": "calculation"}
 	}
 
 	want(LivenessPath, http.StatusOK, alive)
@@ -78,7 +79,7 @@ func TestServeRefusesAPortInUse(t *testing.T) {
 	}
 	defer busy.Close()
 	addr := busy.Addr().String()
-	_, err = Serve("health probe", addr, NewProbe("me").Handler())
+	_, err = Serve("health probe", addr, NewProbe("me", "calculation", "dev").Handler())
 	if err == nil || !strings.Contains(err.Error(), "health probe on "+addr) {
 		t.Fatalf("want an error naming the address %s, got %v", addr, err)
 	}
@@ -88,7 +89,7 @@ func TestServeAnswersUntilStopped(t *testing.T) {
 	free, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := free.Addr().String()
 	_ = free.Close()
-	stop, err := Serve("health probe", addr, NewProbe("me").Handler())
+	stop, err := Serve("health probe", addr, NewProbe("me", "calculation", "dev").Handler())
 	if err != nil {
 		t.Fatal(err)
 	}
