@@ -33,7 +33,7 @@ class RuleError extends Error {}
 /** A RuleError about a secret: its value stays out of the message. */
 class SecretRuleError extends RuleError {}
 
-function matching<T>(pattern: RegExp, rule: string, parse: (raw: string) => T | undefined) {
+export function matching<T>(pattern: RegExp, rule: string, parse: (raw: string) => T | undefined) {
   return makeValidator<T>((raw) => {
     const value = pattern.test(raw) ? parse(raw) : undefined;
     if (value === undefined) throw new RuleError(rule);

@@ -5,16 +5,19 @@
  * routes/.
  */
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { Calculations } from './calculations';
 import type { ApiConfig } from './config';
 import auth from './plugins/auth';
+import cors from './plugins/cors';
 import errors from './plugins/errors';
 import { methodNotAllowed } from './plugins/methods';
 import metrics from './plugins/metrics';
 import swagger from './plugins/swagger';
 import tracing from './plugins/tracing';
 import calculationRoutes from './routes/calculations';
+import codecRoutes from './routes/codec';
 import probeRoutes from './routes/probes';
 import type { SchemaOptions } from './schemas';
 
@@ -22,9 +25,11 @@ export interface AppDeps {
   client: Client;
   config: ApiConfig;
   logger?: FastifyServerOptions['logger'];
+  /** What the codec routes encode and decode with; without one they leave payloads plain. */
+  codec?: PayloadCodec;
 }
 
-export async function buildApp({ client, config, logger = false }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ client, config, logger = false, codec }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger,
     bodyLimit: 1024,
@@ -49,6 +54,8 @@ export async function buildApp({ client, config, logger = false }: AppDeps): Pro
   await app.register(tracing);
   await app.register(swagger, schemaOptions);
   await app.register(metrics, schemaOptions);
+  // A CORS preflight carries no token: answered before the bearer check.
+  await app.register(cors, { origin: config.codecCorsOrigin });
   await app.register(auth, { token: config.apiToken });
   await app.register(errors);
   await app.register(probeRoutes, { client });
@@ -56,6 +63,7 @@ export async function buildApp({ client, config, logger = false }: AppDeps): Pro
     calculations: new Calculations(client, config.workflowOptions),
     schemaOptions,
   });
+  await app.register(codecRoutes, { codec, schemaOptions });
   answerOtherMethods();
   return app;
 }

@@ -3,7 +3,7 @@
  * Every value has a default; a malformed one throws SettingsError naming the variable.
  */
 import { str } from 'envalid';
-import { logFormat, readSettings, wholeNumber, type LogFormat } from '@calc/telemetry';
+import { logFormat, matching, readSettings, wholeNumber, type LogFormat } from '@calc/telemetry';
 import { DEFAULT_OPTIONS, type CalculateOptions } from './workflows';
 
 export interface ApiConfig {
@@ -18,7 +18,18 @@ export interface ApiConfig {
   apiToken?: string;
   logFormat: LogFormat;
   logLevel: string;
+  /** The one origin (the Temporal UI's) whose pages may call the codec routes; none when unset. */
+  codecCorsOrigin?: string;
 }
+
+/** A web origin as browsers send it: scheme, host and port if not the default, nothing more. */
+const origin = matching(/^https?:\/\/[^/?#\s]+$/, 'an origin such as http://localhost:8080', (raw) => {
+  try {
+    return new URL(raw).origin === raw ? raw : undefined;
+  } catch {
+    return undefined;
+  }
+});
 
 export function loadApiConfig(env: Record<string, string | undefined>): ApiConfig {
   const s = readSettings(
@@ -38,6 +49,7 @@ export function loadApiConfig(env: Record<string, string | undefined>): ApiConfi
       ACTIVITY_MAXIMUM_ATTEMPTS: wholeNumber(1, 1000)({ default: DEFAULT_OPTIONS.maximumAttempts }),
       LOG_FORMAT: logFormat({ default: 'text' }),
       LOG_LEVEL: str({ default: 'info' }),
+      CODEC_CORS_ORIGIN: origin({ default: undefined }),
     },
     env,
   );
@@ -54,5 +66,6 @@ export function loadApiConfig(env: Record<string, string | undefined>): ApiConfi
     },
     logFormat: s.LOG_FORMAT,
     logLevel: s.LOG_LEVEL,
+    codecCorsOrigin: s.CODEC_CORS_ORIGIN,
   };
 }

@@ -8,7 +8,14 @@ import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors
 import type { FastifyServerOptions } from 'fastify';
 import pino from 'pino';
 import { prettyFactory } from 'pino-pretty';
-import { dataConverter, exitOnSettingsError, readPayloadSettings, setUpTracing, type LogFormat } from '@calc/telemetry';
+import {
+  dataConverter,
+  exitOnSettingsError,
+  payloadCodec,
+  readPayloadSettings,
+  setUpTracing,
+  type LogFormat,
+} from '@calc/telemetry';
 import { buildApp } from './app';
 import { loadApiConfig } from './config';
 
@@ -44,7 +51,12 @@ async function main(): Promise<void> {
     // Puts the trace context into the workflow's headers: the workflow continues the trace.
     interceptors: tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : undefined,
   });
-  const app = await buildApp({ client, config, logger: loggerOptions(config.logFormat, config.logLevel) });
+  const app = await buildApp({
+    client,
+    config,
+    codec: payloadCodec(payloads),
+    logger: loggerOptions(config.logFormat, config.logLevel),
+  });
 
   let closing = false;
   const close = (signal: NodeJS.Signals) => {

@@ -40,6 +40,7 @@ export default fp<SchemaOptions>(async (app, { tokenRequired }) => {
       tags: [
         { name: 'calculations', description: 'Start a calculation, read its result, cancel it' },
         { name: 'operations', description: 'Health of the service' },
+        { name: 'codec', description: 'Encrypt and decrypt payloads for the Temporal UI and CLI' },
       ],
       ...(tokenRequired && {
         components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
