@@ -7,6 +7,8 @@ import threading
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 
+from temporalio.common import WorkerDeploymentVersion
+
 from .contract import LIVENESS_PATH, READINESS_PATH
 
 Status = Literal["starting", "ready", "stopping"]
@@ -15,9 +17,10 @@ Status = Literal["starting", "ready", "stopping"]
 class Probe:
     """What the probe answers; the worker moves status from starting to ready to stopping."""
 
-    def __init__(self, identity: str, task_queue: str) -> None:
+    def __init__(self, identity: str, task_queue: str, version: WorkerDeploymentVersion) -> None:
         self.identity = identity
         self.task_queue = task_queue
+        self.version = version
         self.status: Status = "starting"
         self._server: _Server | None = None
 
@@ -28,7 +31,13 @@ class Probe:
         if path == LIVENESS_PATH:
             return 200, {"status": "ok", "identity": self.identity}
         if path == READINESS_PATH:
-            body = {"status": status, "identity": self.identity, "task_queue": self.task_queue}
+            body = {
+                "status": status,
+                "identity": self.identity,
+                "task_queue": self.task_queue,
+                "build_id": self.version.build_id,
+                "deployment": self.version.deployment_name,
+            }
             return (200 if status == "ready" else 503), body
         return 404, {"status": "not found"}
 

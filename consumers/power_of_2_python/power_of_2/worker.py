@@ -11,9 +11,10 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client, Interceptor
+from temporalio.common import WorkerDeploymentVersion
 from temporalio.converter import DataConverter
 from temporalio.envconfig import ClientConfig
-from temporalio.worker import Worker
+from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from .activities import PowerOf2Activities
 from .codec import encrypting_converter
@@ -40,6 +41,12 @@ def build_identity(replica: str) -> str:
     return f"{ACTIVITY_NAME}-{LANGUAGE}-{replica}@{socket.gethostname()}:{os.getpid()}"
 
 
+def deployment_version(settings: Settings) -> WorkerDeploymentVersion:
+    return WorkerDeploymentVersion(
+        deployment_name=settings.deployment_name, build_id=settings.build_id
+    )
+
+
 def main() -> int:
     """Entry point of `python -m power_of_2`; returns the process exit code."""
     # Settings first: a typo must stop the worker before it touches the network.
@@ -50,7 +57,7 @@ def main() -> int:
         return SETTINGS_EXIT_CODE
     identity = build_identity(settings.replica)
     configure_logging(settings.log_format, identity)
-    probe = Probe(identity, TASK_QUEUE)
+    probe = Probe(identity, TASK_QUEUE, deployment_version(settings))
     if settings.health_port is not None:
         # Before connecting, so that a taken port stops the worker at once.
         address = f"{settings.health_host}:{settings.health_port}"
@@ -124,6 +131,12 @@ async def serve(settings: Settings, probe: Probe, interceptors: Sequence[Interce
         activities=[activities.power_of_2],
         identity=identity,
         graceful_shutdown_timeout=timedelta(seconds=settings.shutdown_grace_seconds),
+        # One version of the deployment that all the workers share. No default versioning
+        # behavior: that applies to workflows, and this worker has none.
+        deployment_config=WorkerDeploymentConfig(
+            version=deployment_version(settings),
+            use_worker_versioning=True,
+        ),
     )
     running = asyncio.create_task(worker.run())
 
@@ -134,7 +147,12 @@ async def serve(settings: Settings, probe: Probe, interceptors: Sequence[Interce
         await asyncio.sleep(_READY_POLL_SECONDS)
     if worker.is_running and not stop.is_set():
         probe.status = "ready"
-        log.info("worker ready: polling %s", TASK_QUEUE)
+        log.info(
+            "worker ready: polling %s as build %s of deployment %s",
+            TASK_QUEUE,
+            settings.build_id,
+            settings.deployment_name,
+        )
 
     await _finished_before_stop(running, stop)
     # No longer taking new tasks, whether stopped or failed: the probe says so from now on.

@@ -15,14 +15,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.api.enums.v1 import EventType, PendingActivityState
+from temporalio.api.enums.v1 import (
+    EventType,
+    PendingActivityState,
+    TaskQueueType,
+    WorkerVersioningMode,
+)
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import (
+    DescribeTaskQueueRequest,
+    DescribeWorkerDeploymentRequest,
+    SetWorkerDeploymentCurrentVersionRequest,
+)
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from power_of_2.codec import encrypting_converter
 from power_of_2.contract import (
+    BUILD_ID_VARIABLE,
+    DEFAULT_DEPLOYMENT_NAME,
+    DEPLOYMENT_NAME_VARIABLE,
     ENCRYPTED_ENCODING,
     HEALTH_PORT_VARIABLE,
     INVALID_NUMBER_ERROR_TYPE,
@@ -44,6 +59,7 @@ TEMPORAL_CLI = PROJECT_DIR.parent.parent / ".tools/bin/temporal"
 assert TEMPORAL_CLI.is_file(), f"temporal CLI not found at {TEMPORAL_CLI}: run make install"
 
 _READY_TIMEOUT_SECONDS = 30
+_SET_CURRENT_TIMEOUT_SECONDS = 15
 
 
 @dataclass
@@ -94,6 +110,9 @@ async def worker_process(
     env: WorkflowEnvironment, **extra_env: str
 ) -> AsyncIterator[WorkerProcess]:
     port = free_port()
+    # A build id of its own per worker, as a new release would have.
+    build_id = f"test-{uuid.uuid4().hex[:12]}"
+    deployment = extra_env.get(DEPLOYMENT_NAME_VARIABLE, DEFAULT_DEPLOYMENT_NAME)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -106,6 +125,7 @@ async def worker_process(
             HEALTH_PORT_VARIABLE: str(port),
             KEYS_VARIABLE: TEST_KEYS,
             KEY_ID_VARIABLE: "test-2",
+            BUILD_ID_VARIABLE: build_id,
             **extra_env,
         },
         stderr=asyncio.subprocess.PIPE,
@@ -136,13 +156,35 @@ async def worker_process(
         assert body["status"] == "ready"
         assert body["task_queue"] == TASK_QUEUE
         assert body["identity"].endswith(f":{process.pid}")
+        assert (body["deployment"], body["build_id"]) == (deployment, build_id)
         worker.identity = body["identity"]
+        # A versioned worker gets tasks only once its version is the deployment's current one.
+        await set_current_version(env.client, deployment, build_id)
         yield worker
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
         await draining
+
+
+async def set_current_version(client: Client, deployment: str, build_id: str) -> None:
+    """What a release does once the new workers poll; refused until the server has seen one."""
+    request = SetWorkerDeploymentCurrentVersionRequest(
+        namespace=client.namespace,
+        deployment_name=deployment,
+        build_id=build_id,
+        identity="power_of_2 integration test",
+    )
+    deadline = asyncio.get_running_loop().time() + _SET_CURRENT_TIMEOUT_SECONDS
+    while True:
+        try:
+            await client.workflow_service.set_worker_deployment_current_version(request)
+            return
+        except RPCError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.2)
 
 
 async def _run_probe(client: Client, value: Any, workflow_id: str | None = None) -> str:
@@ -235,3 +277,36 @@ async def test_sigterm_lets_the_activity_in_flight_finish() -> None:
         assert await worker.exit_code() == 0
         # The signal arrived mid-wait, and the activity still completed afterwards.
         assert worker.first_line_index("SIGTERM received") < worker.first_line_index("completed")
+
+
+async def test_pollers_report_the_deployment_version() -> None:
+    deployment = "calculation-test"
+    async with (
+        dev_server() as env,
+        worker_process(env, **{DEPLOYMENT_NAME_VARIABLE: deployment}) as worker,
+    ):
+        _, body = await worker.readyz()
+        build_id = body["build_id"]
+        described = await env.client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=env.client.namespace,
+                task_queue=TaskQueue(name=TASK_QUEUE),
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+            )
+        )
+        [poller] = [p for p in described.pollers if p.identity == worker.identity]
+        options = poller.deployment_options
+        assert (options.deployment_name, options.build_id) == (deployment, build_id)
+        assert (
+            options.worker_versioning_mode == WorkerVersioningMode.WORKER_VERSIONING_MODE_VERSIONED
+        )
+
+        current = await env.client.workflow_service.describe_worker_deployment(
+            DescribeWorkerDeploymentRequest(
+                namespace=env.client.namespace, deployment_name=deployment
+            )
+        )
+        routing = current.worker_deployment_info.routing_config
+        assert routing.current_deployment_version.build_id == build_id
+        assert await _run_probe(env.client, "12") == "144"
+        assert await worker.stop() == 0

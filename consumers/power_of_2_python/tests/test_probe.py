@@ -4,17 +4,19 @@ import http.client
 from collections.abc import Iterator
 
 import pytest
+from temporalio.common import WorkerDeploymentVersion
 
 from power_of_2.probe import Probe, Status
 from tests.probe_client import get
 
 IDENTITY = "power_of_2-python-1@host:1"
 QUEUE = "power-of-2-service-queue"
+VERSION = WorkerDeploymentVersion(deployment_name="calculation", build_id="b-7")
 
 
 @pytest.fixture
 def probe() -> Iterator[tuple[Probe, str]]:
-    probe = Probe(IDENTITY, QUEUE)
+    probe = Probe(IDENTITY, QUEUE, VERSION)
     host, port = probe.listen("127.0.0.1", 0)
     try:
         yield probe, f"http://{host}:{port}"
@@ -36,7 +38,12 @@ def test_liveness_answers_in_every_status(probe: tuple[Probe, str]) -> None:
 
 def test_readiness_follows_the_worker(probe: tuple[Probe, str]) -> None:
     state, base = probe
-    body = {"identity": IDENTITY, "task_queue": QUEUE}
+    body = {
+        "identity": IDENTITY,
+        "task_queue": QUEUE,
+        "build_id": "b-7",
+        "deployment": "calculation",
+    }
     assert get(base + "/readyz") == (503, "application/json", {"status": "starting", **body})
     state.status = "ready"
     assert get(base + "/readyz") == (200, "application/json", {"status": "ready", **body})
@@ -63,7 +70,7 @@ def test_body_is_compact_json_with_its_length(probe: tuple[Probe, str]) -> None:
         connection.close()
     assert raw == (
         b'{"status":"ready","identity":"power_of_2-python-1@host:1",'
-        b'"task_queue":"power-of-2-service-queue"}'
+        b'"task_queue":"power-of-2-service-queue","build_id":"b-7","deployment":"calculation"}'
     )
     assert response.headers["Content-Length"] == str(len(raw))
 
@@ -79,10 +86,10 @@ def test_other_methods_are_refused(probe: tuple[Probe, str]) -> None:
 
 
 def test_a_taken_address_raises() -> None:
-    first = Probe(IDENTITY, QUEUE)
+    first = Probe(IDENTITY, QUEUE, VERSION)
     _, port = first.listen("127.0.0.1", 0)
     try:
         with pytest.raises(OSError, match="in use"):
-            Probe(IDENTITY, QUEUE).listen("127.0.0.1", port)
+            Probe(IDENTITY, QUEUE, VERSION).listen("127.0.0.1", port)
     finally:
         first.close()
