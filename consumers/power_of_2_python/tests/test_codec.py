@@ -6,16 +6,21 @@ from typing import Any
 import pytest
 from temporalio.api.common.v1 import Payload
 from temporalio.api.failure.v1 import Failure
+from temporalio.converter import DataConverter
 from temporalio.exceptions import ApplicationError
 
 from power_of_2.codec import EncryptionCodec, PayloadDecryptionError, encrypting_converter
 from power_of_2.contract import (
     ENCRYPTED_ENCODING,
+    ENCRYPTION_VARIABLE,
     INVALID_NUMBER_ERROR_TYPE,
     KEY_ID_METADATA,
+    KEY_ID_VARIABLE,
+    KEYS_VARIABLE,
     NONCE_BYTES,
 )
-from power_of_2.settings import parse_keys
+from power_of_2.settings import load_settings, parse_keys
+from power_of_2.worker import data_converter
 from tests.codec_vectors import (
     CASES,
     PRODUCER,
@@ -153,3 +158,15 @@ async def test_failure_message_travels_encrypted_and_comes_back() -> None:
         INVALID_NUMBER_ERROR_TYPE,
         True,
     )
+
+
+def test_the_worker_encrypts_unless_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEYS_VARIABLE, TEST_KEYS)
+    monkeypatch.setenv(KEY_ID_VARIABLE, "test-2")
+    codec = data_converter(load_settings()).payload_codec
+    assert isinstance(codec, EncryptionCodec)
+    assert codec.encrypt(plain_payload("1")).metadata[KEY_ID_METADATA] == b"test-2"
+    monkeypatch.setenv(ENCRYPTION_VARIABLE, "off")
+    monkeypatch.delenv(KEYS_VARIABLE)
+    monkeypatch.delenv(KEY_ID_VARIABLE)
+    assert data_converter(load_settings()) is DataConverter.default
