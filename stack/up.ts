@@ -3,7 +3,8 @@
  * the embedded Temporal server first, then the workers and the API once what they depend on
  * is ready; prints the URLs; stops everything on Ctrl-C or SIGTERM.
  *
- * With TEMPORAL_ADDRESS set, no server is started and every process connects there instead.
+ * With TEMPORAL_ADDRESS set, no server is started and every process connects there instead;
+ * with STACK_SERVICES, only the services it names are started.
  *
  * `concurrently` runs the processes, prefixes their lines and passes signals on. What is kept
  * here is what it lacks: start order by readiness, one port per process, a restart policy like
@@ -46,6 +47,8 @@ const settings = (() => {
       API_HOST: str({ default: '127.0.0.1' }),
       STACK_DATA_DIR: str({ default: '.data' }),
       TEMPORAL_ADDRESS: str({ default: '' }),
+      // Comma-separated compose services to run instead of all, e.g. `temporal` alone.
+      STACK_SERVICES: str({ default: '' }),
       TEMPORAL_NAMESPACE: str({ default: 'default' }),
       // Checked by every process that reads them; here only passed on, or made when missing.
       PAYLOAD_KEYS: str({ default: '' }),
@@ -106,7 +109,7 @@ function plan(processes: LocalProcess[], dataDir: string, temporalAddress: strin
     WORKER_DEPLOYMENT_NAME: settings.WORKER_DEPLOYMENT_NAME,
     WORKER_BUILD_ID: buildId(),
     // The Temporal UI asks the API's codec endpoint to decrypt what it shows.
-    CODEC_CORS_ORIGIN: `http://localhost:${ui},http://127.0.0.1:${ui}`,
+    CODEC_CORS_ORIGIN: `http://localhost:${ui}`,
     ...payloadKeys(dataDir),
   };
   const next: Record<string, number> = {};
@@ -340,7 +343,13 @@ async function main(): Promise<void> {
   stateFile = join(dataDir, 'stack.json');
 
   const external = settings.TEMPORAL_ADDRESS;
-  const all = readTopology().filter((p) => !(external && 'namespace' in p.ready));
+  const topology = readTopology();
+  const only = settings.STACK_SERVICES.split(',').filter(Boolean);
+  const unknown = only.filter((name) => !topology.some((p) => p.service === name));
+  if (unknown.length > 0) throw new Error(`STACK_SERVICES names no local service ${unknown.join(', ')}`);
+  const all = topology.filter(
+    (p) => !(external && 'namespace' in p.ready) && (only.length === 0 || only.includes(p.service)),
+  );
   const processes = plan(all, dataDir, external || `127.0.0.1:${settings.TEMPORAL_PORT}`);
   for (const p of processes) {
     for (const [name, value] of Object.entries(p.portsByName)) {

@@ -210,11 +210,11 @@ describe('Swagger UI in a browser', () => {
       if (!r.url().startsWith(stack.api) && !r.url().startsWith('data:')) external.push(r.url());
     });
     await page.goto(`${stack.api}/docs`);
-    await page.locator('#operations-calculations-post_ .opblock-summary').click();
+    await page.locator('#operations-calculations-startCalculation .opblock-summary').click();
     await page.getByRole('button', { name: 'Try it out' }).click();
-    await page.locator('#operations-calculations-post_ input[placeholder="number"]').fill('2');
+    await page.locator('#operations-calculations-startCalculation input[placeholder="number"]').fill('2');
     await page.getByRole('button', { name: 'Execute' }).click();
-    const response = page.locator('#operations-calculations-post_ .live-responses-table .response-col_description pre');
+    const response = page.locator('#operations-calculations-startCalculation .live-responses-table .response-col_description pre');
     await response.first().waitFor({ timeout: 15_000 });
     const text = await response.first().innerText();
     const match = /"workflow_id":\s*"(calculate-2-[0-9a-f-]{36})"/.exec(text);
