@@ -13,10 +13,12 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { Resource } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Logger, LogLevel, LogMetadata } from '@temporalio/common';
-import type { RuntimeOptions } from '@temporalio/worker';
+import type { VersioningBehavior } from '@temporalio/common';
+import type { RuntimeOptions, WorkerDeploymentOptions } from '@temporalio/worker';
+import contract from '@calc/contracts/dist/contract.json';
 import pino from 'pino';
 import { prettyFactory } from 'pino-pretty';
-import type { Env, WorkerSettings } from './settings';
+import type { DeploymentVersion, Env, WorkerSettings } from './settings';
 
 export * from './codec';
 export * from './probe';
@@ -73,6 +75,19 @@ function runtimeLogger(logger: pino.Logger): Logger {
 /** `<name>-<replica>@<hostname>:<pid>`, e.g. power_of_6-typescript-1@host:42. */
 export function workerIdentity(name: string, replica: string): string {
   return `${name}-${replica}@${hostname()}:${process.pid}`;
+}
+
+/**
+ * Worker Versioning for a worker of the calculation's Worker Deployment. The default behaviour
+ * is the contract's (pinned: a calculation finishes on the code it started on); the SDK asks
+ * for one even on a worker without workflows, where it has nothing to apply to.
+ */
+export function workerDeploymentOptions(version: DeploymentVersion): WorkerDeploymentOptions {
+  return {
+    useWorkerVersioning: true,
+    version,
+    defaultVersioningBehavior: contract.deployment.workflowVersioningBehavior.toUpperCase() as VersioningBehavior,
+  };
 }
 
 type RuntimeSettings = LogSettings & Pick<WorkerSettings, 'METRICS_PORT' | 'METRICS_HOST'>;

@@ -5,6 +5,7 @@
  */
 import { once } from 'node:events';
 import { createServer } from 'node:http';
+import type { DeploymentVersion } from './settings';
 
 export interface Probe {
   /** The worker polls: /readyz answers 200 until markStopping or SIGINT/SIGTERM. */
@@ -19,6 +20,8 @@ export interface Probe {
 export interface ProbeOptions {
   identity: string;
   taskQueue: string;
+  /** The Worker Deployment version the worker runs as. */
+  version: DeploymentVersion;
   /** HEALTH_PORT; undefined gives a probe that serves nothing. */
   port: number | undefined;
   host: string;
@@ -27,7 +30,8 @@ export interface ProbeOptions {
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /** Listens before the worker connects, so that a port in use stops it at once (the error names the address). */
-export async function startProbe({ identity, taskQueue, port, host }: ProbeOptions): Promise<Probe> {
+export async function startProbe({ identity, taskQueue, version, port, host }: ProbeOptions): Promise<Probe> {
+  const worker = { identity, task_queue: taskQueue, build_id: version.buildId, deployment: version.deploymentName };
   let status: 'starting' | 'ready' | 'stopping' = 'starting';
   const markStopping = () => void (status = 'stopping');
   const probe = {
@@ -51,7 +55,7 @@ export async function startProbe({ identity, taskQueue, port, host }: ProbeOptio
       path === '/healthz'
         ? [200, { status: 'ok', identity }]
         : path === '/readyz'
-          ? [status === 'ready' ? 200 : 503, { status, identity, task_queue: taskQueue }]
+          ? [status === 'ready' ? 200 : 503, { status, ...worker }]
           : [404, { status: 'not found' }];
     const text = JSON.stringify(body);
     res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });

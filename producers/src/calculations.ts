@@ -26,6 +26,12 @@ export interface Found {
   description: WorkflowExecutionDescription;
 }
 
+/** The Worker Deployment version of the workflow worker that runs or ran a calculation. */
+export interface WorkerVersion {
+  deployment: string;
+  build_id: string;
+}
+
 /** The body of an ended calculation. */
 export interface Outcome {
   message: string;
@@ -33,6 +39,7 @@ export interface Outcome {
   result?: string;
   reason?: string;
   error_type?: string;
+  worker_version?: WorkerVersion;
 }
 
 const ENDED: Record<string, string> = {
@@ -58,6 +65,16 @@ export function grpcStatusOf(err: unknown): grpcStatus | undefined {
 /** How a closed calculation ended, or undefined while it runs. */
 export function endedAs(description: WorkflowExecutionDescription): string | undefined {
   return ENDED[description.status.name];
+}
+
+/**
+ * Which version ran the calculation, from the versioning info of its description; undefined
+ * for an unversioned worker, or before a worker has taken its first task.
+ */
+export function workerVersion(description: WorkflowExecutionDescription): WorkerVersion | undefined {
+  const version = description.raw.workflowExecutionInfo?.versioningInfo?.deploymentVersion;
+  if (!version?.deploymentName || !version.buildId) return undefined;
+  return { deployment: version.deploymentName, build_id: version.buildId };
 }
 
 function newWorkflowId(number: string): string {
@@ -123,8 +140,8 @@ export class Calculations {
 
   /**
    * Waits up to `seconds` for a running calculation to end, with one long-poll on the
-   * server. Returns the result when it completed meanwhile (no further call needed), else
-   * the latest description.
+   * server. Returns the result when it completed meanwhile, and the latest description either
+   * way (it names the version that ran the calculation).
    */
   async waitForEnd(
     found: Found,
@@ -135,7 +152,7 @@ export class Calculations {
     const signal = AbortSignal.timeout(Math.ceil(seconds * 1000));
     try {
       const result = await this.client.withAbortSignal(signal, () => found.handle.result());
-      return { description: found.description, result };
+      return { description: await found.handle.describe(), result };
     } catch (err) {
       if (!(err instanceof WorkflowFailedError) && !signal.aborted) throw err;
     }

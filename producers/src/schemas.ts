@@ -70,6 +70,18 @@ const step = {
   },
 } as const;
 
+const workerVersion = {
+  type: 'object',
+  description:
+    'The Worker Deployment version of the workflow worker that runs the calculation (pinned to it); ' +
+    'absent while no worker has taken it, and for a worker without versioning.',
+  required: ['deployment', 'build_id'],
+  properties: {
+    deployment: { type: 'string', example: contract.deployment.defaultName },
+    build_id: { type: 'string', example: '3f2c1a9' },
+  },
+} as const;
+
 export function startSchema(options: SchemaOptions) {
   return {
     operationId: 'startCalculation',
@@ -137,6 +149,7 @@ export function resultSchema(options: SchemaOptions) {
           result: { type: 'string', description: `${RESULT_FORMULA} in base 10, exact.`, example: EXAMPLE_RESULT },
           reason: { type: 'string' },
           error_type: { type: 'string', example: contract.invalidNumberErrorType },
+          worker_version: workerVersion,
         },
       },
       202: {
@@ -148,6 +161,7 @@ export function resultSchema(options: SchemaOptions) {
           message: { type: 'string', enum: ['running'] },
           workflow_id: workflowId,
           steps: { type: 'array', items: step },
+          worker_version: workerVersion,
         },
       },
       400: error(400, '`wait` is not a number of seconds within the bound.'),

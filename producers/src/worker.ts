@@ -8,11 +8,13 @@ import { WORKFLOW_TASK_QUEUE, WORKFLOW_TYPE } from '@calc/contracts';
 import {
   dataConverter,
   exitOnSettingsError,
+  readDeploymentVersion,
   readPayloadSettings,
   readSettings,
   setUpTracing,
   startProbe,
   workerIdentity,
+  workerDeploymentOptions,
   workerRuntimeOptions,
   workerSettings,
 } from '@calc/telemetry';
@@ -20,10 +22,12 @@ import {
 async function main(): Promise<void> {
   const settings = readSettings(workerSettings);
   const payloads = readPayloadSettings();
+  const version = readDeploymentVersion();
   const identity = workerIdentity(`${WORKFLOW_TYPE}-typescript`, settings.WORKER_REPLICA);
   const probe = await startProbe({
     identity,
     taskQueue: WORKFLOW_TASK_QUEUE,
+    version,
     port: settings.HEALTH_PORT,
     host: settings.HEALTH_HOST,
   });
@@ -37,6 +41,7 @@ async function main(): Promise<void> {
       namespace: namespace ?? 'default',
       taskQueue: WORKFLOW_TASK_QUEUE,
       identity,
+      workerDeploymentOptions: workerDeploymentOptions(version),
       workflowsPath: require.resolve('./workflows'),
       // The codec runs here, outside the sandbox; the failure converter goes into the bundle.
       dataConverter: dataConverter(payloads),
@@ -47,7 +52,11 @@ async function main(): Promise<void> {
     // Worker.run() polls from its first tick; the Runtime turns SIGINT/SIGTERM into a drain.
     const running = worker.run();
     probe.markReady();
-    Runtime.instance().logger.info('worker ready', { task_queue: WORKFLOW_TASK_QUEUE });
+    Runtime.instance().logger.info('worker ready', {
+      task_queue: WORKFLOW_TASK_QUEUE,
+      deployment: version.deploymentName,
+      build_id: version.buildId,
+    });
     await running;
   } finally {
     await probe.close();

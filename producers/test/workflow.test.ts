@@ -1,7 +1,8 @@
 /**
  * CalculateWorkflow and the REST API against a real Temporal dev server (the pinned binary),
- * with the three activities served by test activities on their own queues. The real Python
- * and Go workers are exercised by the end-to-end tests in tests/.
+ * with the contract's steps served by test activities on their own queues. The real Python
+ * and Go workers are exercised by the end-to-end tests in tests/. Every step list is derived
+ * from the contract: a step added there needs no edit here.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -22,13 +23,44 @@ import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors
 import { msToTs } from '@temporalio/common/lib/time';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { STEPS, WORKFLOW_TASK_QUEUE, WORKFLOW_TYPE, type StepName } from '@calc/contracts';
+import {
+  calculate,
+  RESULT_FORMULA,
+  STEPS,
+  WORKFLOW_TASK_QUEUE,
+  WORKFLOW_TYPE,
+  type Step,
+  type StepName,
+} from '@calc/contracts';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app';
 import { loadApiConfig } from '../src/config';
 import { CalculateWorkflow, progressQuery } from '../src/workflows';
 
 const TEMPORAL_BIN = join(__dirname, '../../.tools/bin/temporal');
+
+const FIRST = STEPS[0]!;
+const SECOND = STEPS[1]!;
+const LAST = STEPS[STEPS.length - 1]!;
+
+/** What `step` receives in a calculation of `n`: n raised by the steps before it. */
+function inputOf(step: Step, n: bigint): string {
+  let value = n;
+  for (const s of STEPS) {
+    if (s === step) return value.toString();
+    value **= BigInt(s.exponent);
+  }
+  throw new Error(`${step.activity} is not a step of the contract`);
+}
+
+/** What `step` answers when it is given `input`. */
+const outputOf = (step: Step, input: string) => (BigInt(input) ** BigInt(step.exponent)).toString();
+
+/** How the workflow names a step in a failure: `power_of_4 (go, power-of-4-service-queue)`. */
+const named = (step: Step) => `${step.activity} \\(${step.language}, ${step.taskQueue}\\)`;
+
+/** The calculation's result, as the API shows it. */
+const resultOf = (n: bigint) => calculate(n).toString();
 
 type Behaviour = (n: string) => Promise<string>;
 interface Call {
@@ -60,22 +92,22 @@ function testActivity(name: StepName, exponent: bigint): Behaviour {
 
 const releases: (() => void)[] = [];
 /**
- * Makes `activity` hold on `input` until the returned function is called, then answer n^k.
+ * Makes `step` hold on `input` until the returned function is called, then answer as usual.
  * It heartbeats while it holds, as the real workers do, so that a cancellation reaches it.
  */
-function hold(activity: StepName, input: string, exponent: bigint): () => void {
+function hold(step: Step, input: string): () => void {
   let release!: () => void;
   let released = false;
   const gate = new Promise<void>((r) => (release = r)).then(() => (released = true));
   releases.push(release);
-  overrides.set(`${activity}:${input}`, async (n) => {
+  overrides.set(`${step.activity}:${input}`, async (n) => {
     const ctx = Context.current();
     while (!released) {
       ctx.heartbeat();
       // Context.sleep rejects as soon as a cancellation arrives.
       await Promise.race([gate, ctx.sleep(200)]);
     }
-    return (BigInt(n) ** exponent).toString();
+    return outputOf(step, n);
   });
   return release;
 }
@@ -134,31 +166,27 @@ function start(number: string) {
 }
 
 describe('CalculateWorkflow', () => {
-  it('runs power_of_2, power_of_4, power_of_6 in that order, each on its own queue', async () => {
+  it(`runs ${STEPS.map((s) => s.activity).join(', ')} in that order, each on its own queue`, async () => {
     const handle = await start('2');
-    assert.equal(await handle.result(), '281474976710656');
+    assert.equal(await handle.result(), resultOf(2n));
     const mine = calls.filter((c) => c.workflowId === handle.workflowId);
     assert.deepEqual(
       mine.map((c) => [c.activity, c.taskQueue, c.input]),
-      [
-        ['power_of_2', 'power-of-2-service-queue', '2'],
-        ['power_of_4', 'power-of-4-service-queue', '4'],
-        ['power_of_6', 'power-of-6-service-queue', '256'],
-      ],
+      STEPS.map((s) => [s.activity, s.taskQueue, inputOf(s, 2n)]),
     );
   });
 
   it('is exact far past 2^53: n = 3 and a 300-digit n', async () => {
-    assert.equal(await (await start('3')).result(), '79766443076872509863361');
+    assert.equal(await (await start('3')).result(), resultOf(3n));
     const big = '9' + '8765432101'.repeat(29) + '876543210';
-    assert.equal(await (await start(big)).result(), (BigInt(big) ** 48n).toString());
+    assert.equal(await (await start(big)).result(), resultOf(BigInt(big)));
   });
 
   it('fails at once, without retrying, when a step reports InvalidNumber', async () => {
-    overrides.set('power_of_4:1002001', async (n) => {
+    overrides.set(`${SECOND.activity}:${inputOf(SECOND, -1001n)}`, async (n) => {
       throw ApplicationFailure.create({
         type: 'InvalidNumber',
-        message: `power_of_4: invalid number ${JSON.stringify(n)}: test`,
+        message: `${SECOND.activity}: invalid number ${JSON.stringify(n)}: test`,
         nonRetryable: true,
       });
     });
@@ -167,18 +195,15 @@ describe('CalculateWorkflow', () => {
       assert.ok(err instanceof WorkflowFailedError);
       assert.ok(err.cause instanceof ApplicationFailure);
       assert.equal(err.cause.type, 'InvalidNumber');
-      assert.match(
-        err.cause.message,
-        /^power_of_4 \(go, power-of-4-service-queue\) failed: power_of_4: invalid number/,
-      );
+      assert.match(err.cause.message, new RegExp(`^${named(SECOND)} failed: ${SECOND.activity}: invalid number`));
       return true;
     });
     const mine = calls.filter((c) => c.workflowId === handle.workflowId);
     assert.deepEqual(
       mine.map((c) => [c.activity, c.attempt]),
       [
-        ['power_of_2', 1],
-        ['power_of_4', 1],
+        [FIRST.activity, 1],
+        [SECOND.activity, 1],
       ],
       'InvalidNumber was retried or later steps ran',
     );
@@ -186,13 +211,13 @@ describe('CalculateWorkflow', () => {
 
   it('retries a step that fails for another reason', async () => {
     let failures = 0;
-    overrides.set('power_of_2:5', async () => {
+    overrides.set(`${FIRST.activity}:5`, async (n) => {
       if (failures++ === 0) throw new Error('transient trouble');
-      return '25';
+      return outputOf(FIRST, n);
     });
     const handle = await start('5');
-    assert.equal(await handle.result(), (5n ** 48n).toString());
-    const attempts = calls.filter((c) => c.workflowId === handle.workflowId && c.activity === 'power_of_2');
+    assert.equal(await handle.result(), resultOf(5n));
+    const attempts = calls.filter((c) => c.workflowId === handle.workflowId && c.activity === FIRST.activity);
     assert.deepEqual(
       attempts.map((c) => c.attempt),
       [1, 2],
@@ -200,7 +225,7 @@ describe('CalculateWorkflow', () => {
   });
 
   it('reports each step and its value through the progress query', async () => {
-    const release = hold('power_of_4', '49', 4n);
+    const release = hold(SECOND, inputOf(SECOND, 7n));
     const handle = await start('7');
     let progress = await handle.query(progressQuery);
     for (let i = 0; i < 100 && progress.steps[1]?.status !== 'running'; i++) {
@@ -211,17 +236,17 @@ describe('CalculateWorkflow', () => {
     assert.deepEqual(
       progress.steps.map((s) => [s.activity, s.language, s.status, s.input, s.output]),
       [
-        ['power_of_2', 'python', 'completed', '7', '49'],
-        ['power_of_4', 'go', 'running', '49', undefined],
-        ['power_of_6', 'typescript', 'pending', undefined, undefined],
+        [FIRST.activity, FIRST.language, 'completed', '7', outputOf(FIRST, '7')],
+        [SECOND.activity, SECOND.language, 'running', inputOf(SECOND, 7n), undefined],
+        ...STEPS.slice(2).map((s) => [s.activity, s.language, 'pending', undefined, undefined]),
       ],
     );
     release();
-    assert.equal(await handle.result(), (7n ** 48n).toString());
+    assert.equal(await handle.result(), resultOf(7n));
     const done = await handle.query(progressQuery);
     assert.deepEqual(
       done.steps.map((s) => s.status),
-      ['completed', 'completed', 'completed'],
+      STEPS.map(() => 'completed'),
     );
   });
 });
@@ -254,7 +279,7 @@ describe('REST API with API_TOKEN set', () => {
     const id = started.json<{ workflow_id: string }>().workflow_id;
     const done = await guarded.inject({ method: 'GET', url: `/result/${id}?wait=20`, headers: auth });
     assert.equal(done.statusCode, 200);
-    assert.equal(done.json<{ result: string }>().result, '281474976710656');
+    assert.equal(done.json<{ result: string }>().result, resultOf(2n));
   });
 
   it('documents the bearer scheme on every route but the probes, and the 401 answers', async () => {
@@ -293,7 +318,7 @@ describe('REST API', () => {
     assert.equal(res.headers.location, `/result/${body.workflow_id}`);
     const done = await result(body.workflow_id, '?wait=20');
     assert.equal(done.statusCode, 200);
-    assert.deepEqual(done.json(), { message: 'completed', workflow_id: body.workflow_id, result: '281474976710656' });
+    assert.deepEqual(done.json(), { message: 'completed', workflow_id: body.workflow_id, result: resultOf(2n) });
   });
 
   it('gives every start its own id, even for the same number', async () => {
@@ -305,7 +330,7 @@ describe('REST API', () => {
   it('canonicalises the number (leading zeros, minus zero)', async () => {
     const id = (await post('?number=-007')).json<{ workflow_id: string }>().workflow_id;
     assert.match(id, /^calculate--7-/);
-    assert.equal((await result(id, '?wait=20')).json<{ result: string }>().result, (7n ** 48n).toString());
+    assert.equal((await result(id, '?wait=20')).json<{ result: string }>().result, resultOf(-7n));
   });
 
   const bad: [string, string, RegExp][] = [
@@ -346,7 +371,7 @@ describe('REST API', () => {
   });
 
   it('answers 202 "running" with the steps so far, without waiting', async () => {
-    const release = hold('power_of_2', '12', 2n);
+    const release = hold(FIRST, '12');
     const id = (await post('?number=12')).json<{ workflow_id: string }>().workflow_id;
     const started = Date.now();
     const res = await result(id);
@@ -356,24 +381,20 @@ describe('REST API', () => {
     assert.equal(body.message, 'running');
     assert.deepEqual(
       body.steps.map((s) => [s.activity, s.status]),
-      [
-        ['power_of_2', 'running'],
-        ['power_of_4', 'pending'],
-        ['power_of_6', 'pending'],
-      ],
+      STEPS.map((s) => [s.activity, s === FIRST ? 'running' : 'pending']),
     );
     // A bounded long-poll that ends before the workflow still says "running".
     const polled = await result(id, '?wait=0.5');
     assert.equal(polled.statusCode, 202);
     release();
-    assert.equal((await result(id, '?wait=20')).json<{ result: string }>().result, (12n ** 48n).toString());
+    assert.equal((await result(id, '?wait=20')).json<{ result: string }>().result, resultOf(12n));
   });
 
   it('reports a failed calculation with its reason and error type', async () => {
-    overrides.set('power_of_6:3512479453921', async () => {
+    overrides.set(`${LAST.activity}:${inputOf(LAST, 37n)}`, async () => {
       throw ApplicationFailure.create({
         type: 'InvalidNumber',
-        message: 'power_of_6: invalid number "x"',
+        message: `${LAST.activity}: invalid number "x"`,
         nonRetryable: true,
       });
     });
@@ -383,15 +404,12 @@ describe('REST API', () => {
     const body = res.json<{ message: string; reason: string; error_type: string }>();
     assert.equal(body.message, 'failed');
     assert.equal(body.error_type, 'InvalidNumber');
-    assert.match(
-      body.reason,
-      /^power_of_6 \(typescript, power-of-6-service-queue\) failed: power_of_6: invalid number/,
-    );
+    assert.match(body.reason, new RegExp(`^${named(LAST)} failed: ${LAST.activity}: invalid number`));
   });
 
   it('reports cancelled and terminated calculations', async () => {
-    const releaseCancelled = hold('power_of_2', '13', 2n);
-    const releaseTerminated = hold('power_of_2', '14', 2n);
+    const releaseCancelled = hold(FIRST, '13');
+    const releaseTerminated = hold(FIRST, '14');
     const cancelled = (await post('?number=13')).json<{ workflow_id: string }>().workflow_id;
     const terminated = (await post('?number=14')).json<{ workflow_id: string }>().workflow_id;
     await client.workflow.getHandle(cancelled).cancel();
@@ -437,7 +455,7 @@ describe('REST API', () => {
   });
 
   it('accepts any number of seconds as wait, as the document says, decimals included', async () => {
-    const release = hold('power_of_2', '16', 2n);
+    const release = hold(FIRST, '16');
     const id = (await post('?number=16')).json<{ workflow_id: string }>().workflow_id;
     for (const wait of ['0.0001', '0.3333333333333333', '1e-1'])
       assert.equal((await result(id, `?wait=${wait}`)).statusCode, 202);
@@ -580,8 +598,8 @@ describe('REST API', () => {
       Object.values(start.responses['202']!.links!).map((l) => l.operationId),
       ['getResult', 'cancelCalculation'],
     );
-    assert.match(JSON.stringify(spec.paths['/result/{workflow_id}']), /"example":"281474976710656"/);
-    assert.match(JSON.stringify(spec), /number\^48/);
+    assert.ok(JSON.stringify(spec.paths['/result/{workflow_id}']).includes(`"example":"${resultOf(2n)}"`));
+    assert.ok(JSON.stringify(spec).includes(RESULT_FORMULA));
     const docs = await app.inject({ method: 'GET', url: '/docs/' });
     assert.equal(docs.statusCode, 200);
     assert.match(docs.body, /swagger-ui/i);
@@ -604,7 +622,7 @@ describe('REST API', () => {
     assert.equal(other.statusCode, 409);
     assert.match(other.json<{ message: string }>().message, /Idempotency-Key was already used .* another number/);
     // Still the same answer once the calculation has ended.
-    assert.equal((await result(id, '?wait=20')).json<{ result: string }>().result, (21n ** 48n).toString());
+    assert.equal((await result(id, '?wait=20')).json<{ result: string }>().result, resultOf(21n));
     assert.equal((await send('21')).json<{ workflow_id: string }>().workflow_id, id);
     const refused = await send('21', 'has space');
     assert.equal(refused.statusCode, 400);
@@ -616,7 +634,7 @@ describe('REST API', () => {
   });
 
   it('cancels a running calculation, and answers 409 once it has ended and 404 for unknown ids', async () => {
-    hold('power_of_2', '15', 2n);
+    hold(FIRST, '15');
     const id = (await post('?number=15')).json<{ workflow_id: string }>().workflow_id;
     const cancel = await app.inject({ method: 'POST', url: `/workflows/${id}/cancel` });
     assert.equal(cancel.statusCode, 202);

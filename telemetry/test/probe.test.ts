@@ -8,6 +8,8 @@ import { startProbe, type Probe } from '@calc/telemetry';
 
 const identity = 'power_of_6-typescript-1@h:1';
 const taskQueue = 'power-of-6-service-queue';
+const version = { deploymentName: 'calculation', buildId: 'abc123' };
+const worker = { identity, task_queue: taskQueue, build_id: 'abc123', deployment: 'calculation' };
 let probe: Probe | undefined;
 
 afterEach(async () => {
@@ -21,16 +23,16 @@ async function get(path: string): Promise<[number, string | null, unknown]> {
 }
 
 describe('probe', () => {
-  it('is live from the start and ready only between markReady and markStopping', async () => {
-    probe = await startProbe({ identity, taskQueue, port: 0, host: '127.0.0.1' });
+  it('is live from the start and ready only between markReady and markStopping, naming its version', async () => {
+    probe = await startProbe({ identity, taskQueue, version, port: 0, host: '127.0.0.1' });
     const json = 'application/json';
     assert.deepEqual(await get('/healthz'), [200, json, { status: 'ok', identity }]);
-    assert.deepEqual(await get('/readyz'), [503, json, { status: 'starting', identity, task_queue: taskQueue }]);
+    assert.deepEqual(await get('/readyz'), [503, json, { status: 'starting', ...worker }]);
     probe.markReady();
-    assert.deepEqual(await get('/readyz'), [200, json, { status: 'ready', identity, task_queue: taskQueue }]);
-    assert.deepEqual(await get('/readyz?verbose=1'), [200, json, { status: 'ready', identity, task_queue: taskQueue }]);
+    assert.deepEqual(await get('/readyz'), [200, json, { status: 'ready', ...worker }]);
+    assert.deepEqual(await get('/readyz?verbose=1'), [200, json, { status: 'ready', ...worker }]);
     probe.markStopping();
-    assert.deepEqual(await get('/readyz'), [503, json, { status: 'stopping', identity, task_queue: taskQueue }]);
+    assert.deepEqual(await get('/readyz'), [503, json, { status: 'stopping', ...worker }]);
     probe.markReady();
     assert.equal((await get('/readyz'))[0], 503, 'a stopping worker never turns ready again');
     assert.deepEqual(await get('/healthz'), [200, json, { status: 'ok', identity }]);
@@ -40,7 +42,7 @@ describe('probe', () => {
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`turns "stopping" as soon as ${signal} arrives once ready`, async () => {
-      probe = await startProbe({ identity, taskQueue, port: 0, host: '127.0.0.1' });
+      probe = await startProbe({ identity, taskQueue, version, port: 0, host: '127.0.0.1' });
       probe.markReady();
       // The listener the probe adds stands in for the process's default action here.
       process.emit(signal, signal);
@@ -51,7 +53,7 @@ describe('probe', () => {
 
   it('leaves signals alone before it is ready and after it is closed', async () => {
     const before = process.listenerCount('SIGTERM');
-    probe = await startProbe({ identity, taskQueue, port: 0, host: '127.0.0.1' });
+    probe = await startProbe({ identity, taskQueue, version, port: 0, host: '127.0.0.1' });
     assert.equal(process.listenerCount('SIGTERM'), before);
     probe.markReady();
     assert.equal(process.listenerCount('SIGTERM'), before + 1);
@@ -65,7 +67,7 @@ describe('probe', () => {
     const { port } = taken.address() as { port: number };
     try {
       await assert.rejects(
-        startProbe({ identity, taskQueue, port, host: '127.0.0.1' }),
+        startProbe({ identity, taskQueue, version, port, host: '127.0.0.1' }),
         new RegExp(`EADDRINUSE.*127\\.0\\.0\\.1:${port}`),
       );
     } finally {
@@ -74,7 +76,7 @@ describe('probe', () => {
   });
 
   it('serves nothing without a port', async () => {
-    probe = await startProbe({ identity, taskQueue, port: undefined, host: '127.0.0.1' });
+    probe = await startProbe({ identity, taskQueue, version, port: undefined, host: '127.0.0.1' });
     assert.equal(probe.port, undefined);
     probe.markReady();
     probe.markStopping();

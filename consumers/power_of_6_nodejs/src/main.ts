@@ -7,10 +7,12 @@ import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import {
   dataConverter,
   exitOnSettingsError,
+  readDeploymentVersion,
   readPayloadSettings,
   setUpTracing,
   startProbe,
   workerIdentity,
+  workerDeploymentOptions,
   workerRuntimeOptions,
 } from '@calc/telemetry';
 import { powerOf6, STEP } from './activities';
@@ -19,10 +21,12 @@ import { loadWorkerConfig } from './config';
 async function main(): Promise<void> {
   const config = loadWorkerConfig();
   const payloads = readPayloadSettings();
+  const version = readDeploymentVersion();
   const identity = workerIdentity(`${STEP.activity}-${STEP.language}`, config.WORKER_REPLICA);
   const probe = await startProbe({
     identity,
     taskQueue: STEP.taskQueue,
+    version,
     port: config.HEALTH_PORT,
     host: config.HEALTH_HOST,
   });
@@ -36,6 +40,7 @@ async function main(): Promise<void> {
       namespace: namespace ?? 'default',
       taskQueue: STEP.taskQueue,
       identity,
+      workerDeploymentOptions: workerDeploymentOptions(version),
       activities: { [STEP.activity]: powerOf6(config.waitSeconds) },
       dataConverter: dataConverter(payloads),
       shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
@@ -45,7 +50,12 @@ async function main(): Promise<void> {
     // Worker.run() polls from its first tick; the Runtime turns SIGINT/SIGTERM into a drain.
     const running = worker.run();
     probe.markReady();
-    Runtime.instance().logger.info('worker ready', { task_queue: STEP.taskQueue, wait_seconds: config.waitSeconds });
+    Runtime.instance().logger.info('worker ready', {
+      task_queue: STEP.taskQueue,
+      deployment: version.deploymentName,
+      build_id: version.buildId,
+      wait_seconds: config.waitSeconds,
+    });
     await running;
   } finally {
     await probe.close();

@@ -1,6 +1,6 @@
 /** Start a calculation, read its result, cancel it. */
 import type { FastifyPluginAsync } from 'fastify';
-import { Calculations, endedAs } from '../calculations';
+import { Calculations, endedAs, workerVersion } from '../calculations';
 import { idempotencyKeyInput, inputErrors, numberInput, waitInput } from '../inputs';
 import { cancelSchema, resultSchema, startSchema, type SchemaOptions } from '../schemas';
 
@@ -44,15 +44,19 @@ const calculationRoutes: FastifyPluginAsync<CalculationRoutesOptions> = async (
     async (request, reply) => {
       const found = await calculations.find(request.params.workflow_id);
       const { description, result } = await calculations.waitForEnd(found, request.query.wait);
+      const worker_version = workerVersion(description);
       if (result !== undefined)
-        return reply.code(200).send({ message: 'completed', workflow_id: found.handle.workflowId, result });
+        return reply
+          .code(200)
+          .send({ message: 'completed', workflow_id: found.handle.workflowId, result, worker_version });
       const ended = endedAs(description);
-      if (ended !== undefined) return reply.code(200).send(await calculations.outcome(found.handle, ended));
+      if (ended !== undefined)
+        return reply.code(200).send({ ...(await calculations.outcome(found.handle, ended)), worker_version });
       const steps = await calculations.steps(found.handle);
       return reply
         .code(202)
         .header('retry-after', '1')
-        .send({ message: 'running', workflow_id: found.handle.workflowId, steps });
+        .send({ message: 'running', workflow_id: found.handle.workflowId, steps, worker_version });
     },
   );
 
