@@ -381,6 +381,28 @@ function checkScripts(): number {
   return files.length;
 }
 
+/**
+ * deploy/release.yml, the second project a release runs its new workers in: it must resolve
+ * with the main file and put them on the first project's network.
+ */
+function checkRelease(): void {
+  const args = ['--env-file', '/dev/null', '-p', 'calculation-v2', '-f', 'docker-compose.yml'];
+  const out = must(
+    'docker compose config rejected deploy/release.yml',
+    COMPOSE,
+    [...args, ...['-f', 'deploy/release.yml', 'config', '--format', 'yaml']],
+    composeEnv({ BUILD_ID: 'v2' }),
+  );
+  const model = parse(out) as { networks?: Record<string, { name?: string; external?: boolean }> };
+  group('release override', (problem) => {
+    const network = model.networks?.default;
+    if (!network?.external || network.name !== 'polyglot-calculation_default') {
+      problem(`the default network is ${JSON.stringify(network)}, not the first project's`);
+    }
+  });
+  say("deploy/release.yml: a second project on the first one's network");
+}
+
 function main(): void {
   const started = Date.now();
   try {
@@ -393,6 +415,7 @@ function main(): void {
     checkWorkers(services, images);
     checkLocal(services);
     checkOverrides();
+    checkRelease();
     const dockerfiles = checkDockerfiles(services);
     const scripts = checkScripts();
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
