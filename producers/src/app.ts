@@ -33,6 +33,10 @@ export async function buildApp({ client, config, logger = false, codec }: AppDep
   const app = Fastify({
     logger,
     bodyLimit: 1024,
+    // The codec routes take JSON maps with keys of the caller's choosing: a `__proto__` or
+    // `constructor.prototype` key is dropped (it can be no payload's metadata), not a 400.
+    onProtoPoisoning: 'remove',
+    onConstructorPoisoning: 'remove',
     routerOptions: { maxParamLength: 500 },
     ajv: {
       customOptions: {

@@ -88,6 +88,21 @@ describe('codec server', () => {
     assert.match(altered.json<{ message: string }>().message, /failed authentication with key "test-1"/);
   });
 
+  it('drops __proto__ and constructor.prototype keys, polluting nothing', async () => {
+    const body =
+      '{"payloads":[{"metadata":{"__proto__":{"polluted":"AAAA"},"encoding":"YQ=="},"data":"IjIi"}],' +
+      '"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}}}';
+    const res = await app.inject({
+      method: 'POST',
+      url: '/codec/decode',
+      payload: body,
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), { payloads: [{ metadata: { encoding: 'YQ==' }, data: 'IjIi' }] });
+    assert.equal(({} as { polluted?: string }).polluted, undefined);
+  });
+
   it('answers 400 to a body that is not payloads in JSON form, without coercing types', async () => {
     for (const body of [
       {},
