@@ -9,7 +9,8 @@ import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { calculate, EXPONENT, STEPS } from '@calc/contracts';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchBrowser } from './browser';
 import { stepRuns } from './history';
 import { ProbeStep } from './probe-workflow';
 import { startStack, ZERO_WAITS, type RunningStack } from './stack';
@@ -186,18 +187,7 @@ describe('bad payloads sent straight to the workers', () => {
 describe('Swagger UI in a browser', () => {
   let browser: Browser;
   before(async () => {
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();
@@ -214,7 +204,9 @@ describe('Swagger UI in a browser', () => {
     await page.getByRole('button', { name: 'Try it out' }).click();
     await page.locator('#operations-calculations-startCalculation input[placeholder="number"]').fill('2');
     await page.getByRole('button', { name: 'Execute' }).click();
-    const response = page.locator('#operations-calculations-startCalculation .live-responses-table .response-col_description pre');
+    const response = page.locator(
+      '#operations-calculations-startCalculation .live-responses-table .response-col_description pre',
+    );
     await response.first().waitFor({ timeout: 15_000 });
     const text = await response.first().innerText();
     const match = /"workflow_id":\s*"(calculate-2-[0-9a-f-]{36})"/.exec(text);

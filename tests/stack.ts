@@ -59,6 +59,8 @@ export interface StackProcess {
 export interface RunningStack {
   /** The launcher's own pid. */
   launcherPid: number;
+  /** Where the server keeps its SQLite file and the launcher its state. */
+  dataDir: string;
   api: string;
   ui: string;
   temporalAddress: string;
@@ -73,8 +75,17 @@ export interface RunningStack {
   stop: () => Promise<void>;
 }
 
+export interface StackOptions {
+  /** The folder of the server's state and the launcher's files; kept at stop when given. */
+  dataDir?: string;
+  timeoutMs?: number;
+}
+
 /** Starts the stack; `TEMPORAL_ADDRESS` in `extraEnv` points it at a server already running. */
-export async function startStack(extraEnv: Record<string, string> = {}, timeoutMs = 180_000): Promise<RunningStack> {
+export async function startStack(
+  extraEnv: Record<string, string> = {},
+  { dataDir: given, timeoutMs = 180_000 }: StackOptions = {},
+): Promise<RunningStack> {
   const topology = readTopology();
   const instances = (port: string) => topology.filter((p) => p.ports.includes(port)).length;
   // Never the defaults, which a `make up` running beside the tests holds; one block of
@@ -88,7 +99,7 @@ export async function startStack(extraEnv: Record<string, string> = {}, timeoutM
     METRICS_BASE_PORT: base + 3,
     HEALTH_BASE_PORT: base + 3 + metrics,
   };
-  const dataDir = mkdtempSync(join(tmpdir(), 'calc-stack-'));
+  const dataDir = given ?? mkdtempSync(join(tmpdir(), 'calc-stack-'));
   const stateFile = join(dataDir, 'stack.json');
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'stack', 'up.ts')], {
     cwd: ROOT,
@@ -109,7 +120,7 @@ export async function startStack(extraEnv: Record<string, string> = {}, timeoutM
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!given) rmSync(dataDir, { recursive: true, force: true });
   };
 
   const readState = (): { ready: boolean; processes: StackProcess[] } =>
@@ -150,6 +161,7 @@ export async function startStack(extraEnv: Record<string, string> = {}, timeoutM
   const connection = await Connection.connect({ address: temporalAddress });
   return {
     launcherPid: child.pid!,
+    dataDir,
     api: `http://127.0.0.1:${ports.API_PORT}`,
     ui: `http://127.0.0.1:${ports.TEMPORAL_UI_PORT}`,
     temporalAddress,
