@@ -77,10 +77,12 @@ export function workerVersion(description: WorkflowExecutionDescription): Worker
   return { deployment: version.deploymentName, build_id: version.buildId };
 }
 
-function newWorkflowId(number: string): string {
-  // The number helps to find a run in the Temporal UI; the UUID makes the id unique.
-  const label = number.length <= 20 ? number : `${number.slice(0, 12)}x${number.length}d`;
-  return `calculate-${label}-${randomUUID()}`;
+/**
+ * A fresh id. It names no number: workflow ids are stored and shown in plain text by the
+ * server, its UI and our traces, while the numbers themselves travel encrypted.
+ */
+function newWorkflowId(): string {
+  return `calculate-${randomUUID()}`;
 }
 
 /** Ids derived from a key: the same key always names the same calculation. */
@@ -100,7 +102,7 @@ export class Calculations {
    * is a conflict.
    */
   async start(number: string, idempotencyKey?: string): Promise<{ workflowId: string; replayed: boolean }> {
-    const workflowId = idempotencyKey === undefined ? newWorkflowId(number) : keyedWorkflowId(idempotencyKey);
+    const workflowId = idempotencyKey === undefined ? newWorkflowId() : keyedWorkflowId(idempotencyKey);
     try {
       await this.client.workflow.start<typeof CalculateWorkflow>(WORKFLOW_TYPE, {
         taskQueue: WORKFLOW_TASK_QUEUE,
