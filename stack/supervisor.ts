@@ -52,7 +52,7 @@ function writeState(): void {
       running: command.state === 'started',
       ports: p.portsByName,
       identity,
-      version: version && `${version.deployment}.${version.buildId}`,
+      version: version && { deployment: version.deployment, build_id: version.buildId },
       exitCode,
     })),
   };

@@ -56,7 +56,8 @@ describe('the pipeline end to end', () => {
       const id = await startCalculation(number);
       const { status, body } = await resultOf(id);
       assert.equal(status, 200);
-      assert.deepEqual(body, { message: 'completed', workflow_id: id, result: expected });
+      assert.equal(body.result, expected);
+      assert.deepEqual(body, stack.completed(id, BigInt(number)));
 
       const steps = await stepRuns(stack.client, id);
       assert.deepEqual(
@@ -129,7 +130,12 @@ describe('bad payloads sent straight to the workers', () => {
   before(async () => {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     connection = await NativeConnection.connect({ address: stack.temporalAddress });
-    worker = await Worker.create({ connection, taskQueue, workflowsPath: require.resolve('./probe-workflow') });
+    worker = await Worker.create({
+      connection,
+      taskQueue,
+      workflowsPath: require.resolve('./probe-workflow'),
+      dataConverter: stack.dataConverter,
+    });
     running = worker.run();
   });
   after(async () => {

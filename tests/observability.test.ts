@@ -216,6 +216,7 @@ describe('worker probes', () => {
           ...process.env,
           TEMPORAL_ADDRESS: stack.temporalAddress,
           TEMPORAL_NAMESPACE: 'default',
+          ...stack.payloadEnv,
           HEALTH_PORT: String(healthPort),
           WORKER_REPLICA: '9',
           METRICS_PORT: '',

@@ -10,6 +10,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
+import { calculate } from '@calc/contracts';
+import { dataConverter, readPayloadSettings } from '@calc/telemetry';
 import { readTopology, ROOT } from '../stack/topology';
 
 /**
@@ -52,8 +55,16 @@ export interface StackProcess {
   ports: Record<string, number>;
   /** The worker identity its probe reported. */
   identity?: string;
+  /** The Worker Deployment version its probe reported. */
+  version?: WorkerVersion;
   /** The code of its last exit, or the signal that ended it; absent until it first exits. */
   exitCode?: number | string;
+}
+
+/** A Worker Deployment version as the API and stack.json name it. */
+export interface WorkerVersion {
+  deployment: string;
+  build_id: string;
 }
 
 export interface RunningStack {
@@ -64,7 +75,15 @@ export interface RunningStack {
   api: string;
   ui: string;
   temporalAddress: string;
+  /** A client that reads and writes the stack's payloads: its codec, with its keys. */
   client: Client;
+  dataConverter: DataConverter;
+  /** The payload settings the stack's processes share, for a process a test starts beside them. */
+  payloadEnv: Record<string, string>;
+  /** The version the stack's workers run as. */
+  workerVersion: () => WorkerVersion | undefined;
+  /** What `GET /result/{id}` answers once the calculation of `n` completed on this stack. */
+  completed: (id: string, n: bigint) => Record<string, unknown>;
   /** Everything the launcher printed so far. */
   output: () => string;
   /** The processes as the launcher last described them. */
@@ -101,6 +120,8 @@ export async function startStack(
   };
   const dataDir = given ?? mkdtempSync(join(tmpdir(), 'calc-stack-'));
   const stateFile = join(dataDir, 'stack.json');
+  // A state file left by an earlier stack on the same folder must not pass for this one's.
+  rmSync(stateFile, { force: true });
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'stack', 'up.ts')], {
     cwd: ROOT,
     env: {
@@ -159,13 +180,34 @@ export async function startStack(
   };
   const temporalAddress = extraEnv.TEMPORAL_ADDRESS ?? `127.0.0.1:${ports.TEMPORAL_PORT}`;
   const connection = await Connection.connect({ address: temporalAddress });
+  // The launcher's key when the caller gave none (it makes one on its first run).
+  const keysFile = join(dataDir, 'payload-keys');
+  const payloadEnv = {
+    PAYLOAD_ENCRYPTION: extraEnv.PAYLOAD_ENCRYPTION,
+    PAYLOAD_KEYS: extraEnv.PAYLOAD_KEYS ?? (existsSync(keysFile) ? readFileSync(keysFile, 'utf8').trim() : undefined),
+    PAYLOAD_KEY_ID: extraEnv.PAYLOAD_KEY_ID,
+  };
+  const converter = dataConverter(readPayloadSettings(payloadEnv));
+  const definedPayloadEnv = Object.fromEntries(
+    Object.entries(payloadEnv).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+  const workerVersion = () => processes().find((p) => p.version)?.version;
   return {
     launcherPid: child.pid!,
     dataDir,
     api: `http://127.0.0.1:${ports.API_PORT}`,
     ui: `http://127.0.0.1:${ports.TEMPORAL_UI_PORT}`,
     temporalAddress,
-    client: new Client({ connection }),
+    client: new Client({ connection, dataConverter: converter }),
+    dataConverter: converter,
+    payloadEnv: definedPayloadEnv,
+    workerVersion,
+    completed: (id, n) => ({
+      message: 'completed',
+      workflow_id: id,
+      result: calculate(n).toString(),
+      ...(workerVersion() ? { worker_version: workerVersion() } : {}),
+    }),
     output: () => log,
     processes,
     process: processNamed,

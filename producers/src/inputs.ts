@@ -69,8 +69,9 @@ export const idempotencyKeyInput: Input = {
   schema: {
     type: 'string',
     pattern: api.idempotencyKey.pattern,
+    // No example: Swagger UI's "Try it out" would fill it in, and every try would then replay
+    // the first calculation instead of starting one.
     description: `${api.idempotencyKey.rule}; the same key always names the same calculation.`,
-    example: 'order-4711',
   },
   message: () => `${api.idempotencyKey.header} must be ${api.idempotencyKey.rule}`,
 };
