@@ -117,23 +117,28 @@ func TestIntegrationWithDevServer(t *testing.T) {
 	defer w.Stop()
 
 	t.Run("the worker polls as the deployment version", func(t *testing.T) {
-		res, err := c.WorkflowService().DescribeTaskQueue(ctx, &workflowservice.DescribeTaskQueueRequest{
-			Namespace:     "default",
-			TaskQueue:     &taskqueuepb.TaskQueue{Name: TaskQueue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
-			TaskQueueType: enumspb.TASK_QUEUE_TYPE_ACTIVITY,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		// Ready means the worker started polling; the server lists a poller once its first poll
+		// request has arrived, so look again for a while before giving up.
 		var pollers []string
-		for _, p := range res.GetPollers() {
-			opts := p.GetDeploymentOptions()
-			if p.GetIdentity() == proc.identity && opts.GetDeploymentName() == itestDeployment &&
-				opts.GetBuildId() == itestBuildID &&
-				opts.GetWorkerVersioningMode() == enumspb.WORKER_VERSIONING_MODE_VERSIONED {
-				return
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			res, err := c.WorkflowService().DescribeTaskQueue(ctx, &workflowservice.DescribeTaskQueueRequest{
+				Namespace:     "default",
+				TaskQueue:     &taskqueuepb.TaskQueue{Name: TaskQueue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
+				TaskQueueType: enumspb.TASK_QUEUE_TYPE_ACTIVITY,
+			})
+			if err != nil {
+				t.Fatal(err)
 			}
-			pollers = append(pollers, fmt.Sprintf("%s %v", p.GetIdentity(), opts))
+			pollers = nil
+			for _, p := range res.GetPollers() {
+				opts := p.GetDeploymentOptions()
+				if p.GetIdentity() == proc.identity && opts.GetDeploymentName() == itestDeployment &&
+					opts.GetBuildId() == itestBuildID &&
+					opts.GetWorkerVersioningMode() == enumspb.WORKER_VERSIONING_MODE_VERSIONED {
+					return
+				}
+				pollers = append(pollers, fmt.Sprintf("%s %v", p.GetIdentity(), opts))
+			}
 		}
 		t.Errorf("no poller %s of version %s/%s on %s; pollers: %v", proc.identity, itestDeployment, itestBuildID, TaskQueue, pollers)
 	})
