@@ -4,6 +4,7 @@
  */
 import { hostname } from 'node:os';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { dataConverter, readPayloadSettings } from '@calc/telemetry';
 import { BASELINE_STEPS } from './baseline-queues';
 import { powerActivity } from './baseline-activities';
 
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
           taskQueue: step.taskQueue,
           identity: `${step.activity}-typescript-baseline@${hostname()}:${process.pid}`,
           activities: { [step.activity]: powerActivity(step.activity, step.exponent) },
+          dataConverter: dataConverter(readPayloadSettings()),
         }),
       ),
     );

@@ -4,6 +4,7 @@
  */
 import { hostname } from 'node:os';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { dataConverter, readPayloadSettings } from '@calc/telemetry';
 import { BASELINE_WORKFLOW_QUEUE } from './baseline-queues';
 
 async function main(): Promise<void> {
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
       taskQueue: BASELINE_WORKFLOW_QUEUE,
       identity: `BaselineCalculateWorkflow-typescript-baseline@${hostname()}:${process.pid}`,
       workflowsPath: require.resolve('./baseline-workflows'),
+      dataConverter: dataConverter(readPayloadSettings()),
     });
     await worker.run();
   } finally {

@@ -52,14 +52,14 @@ async function pollerOf(client: Client, pid: number, queue: Spec['queues'][numbe
 }
 
 async function start(
-  temporalAddress: string,
+  env: Record<string, string | undefined>,
   client: Client,
   spec: Spec,
   children: ChildProcess[],
 ): Promise<MeasuredProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, spec.script)], {
     cwd: join(__dirname, '..'),
-    env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: 'default' },
+    env: { ...env, TEMPORAL_NAMESPACE: 'default' },
     // Its log shows only when it fails to start.
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -90,11 +90,15 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** Starts the baseline on the stack's Temporal server; `client` is connected to it. */
-export async function startBaseline(temporalAddress: string, client: Client): Promise<RunningBaseline> {
+/**
+ * Starts the baseline on the stack's Temporal server; `client` is connected to it. `env` names
+ * the server (TEMPORAL_ADDRESS) and the stack's payload settings, which the baseline encrypts
+ * with as the real workers do.
+ */
+export async function startBaseline(env: Record<string, string | undefined>, client: Client): Promise<RunningBaseline> {
   const children: ChildProcess[] = [];
   const stop = () => Promise.all(children.map(stopProcess)).then(() => undefined);
-  const started = await Promise.allSettled(SPECS.map((spec) => start(temporalAddress, client, spec, children)));
+  const started = await Promise.allSettled(SPECS.map((spec) => start(env, client, spec, children)));
   const failed = started.find((s) => s.status === 'rejected');
   if (failed) {
     await stop();

@@ -22,6 +22,11 @@ export interface BenchConfig {
   apiSeconds: number;
   apiConnections: number;
   skipApiLoad: boolean;
+  /** Stacks with other settings to measure in turns with the default one. */
+  compare: OtherStack[];
+  /** Sequential calculations per variant, and the concurrency, of that comparison. */
+  compareLatencyCalcs: number;
+  compareConcurrency: number;
   resultsDir: string;
   /** Free text recorded with the results, e.g. which tuning was applied to the stack. */
   note: string;
@@ -37,6 +42,20 @@ const concurrencyList = makeValidator<number[]>((raw) => {
     throw new SettingsError('BENCH_CONCURRENCY', raw, CONCURRENCY_RULE);
   }
   return values;
+});
+
+/** The stacks with other settings that BENCH_COMPARE can name. */
+export const OTHER_STACKS = ['encryption-off', 'tracing-on'] as const;
+export type OtherStack = (typeof OTHER_STACKS)[number];
+const COMPARE_RULE = `a comma-separated list of ${OTHER_STACKS.join(', ')}, or none`;
+
+const otherStacks = makeValidator<OtherStack[]>((raw) => {
+  if (raw === 'none') return [];
+  const names = raw.split(',').map((n) => n.trim());
+  if (!names.every((n): n is OtherStack => (OTHER_STACKS as readonly string[]).includes(n))) {
+    throw new SettingsError('BENCH_COMPARE', raw, COMPARE_RULE);
+  }
+  return names;
 });
 
 const flag = wholeNumber(0, 1);
@@ -56,6 +75,9 @@ export function loadBenchConfig(env: Env): BenchConfig {
       BENCH_API_SECONDS: seconds({ default: quick ? 2 : 10 }),
       BENCH_API_CONNECTIONS: count({ default: 32 }),
       BENCH_SKIP_API_LOAD: flag({ default: 0 }),
+      BENCH_COMPARE: otherStacks({ default: [...OTHER_STACKS] }),
+      BENCH_COMPARE_LATENCY_CALCS: count({ default: quick ? 10 : 100 }),
+      BENCH_COMPARE_CONCURRENCY: wholeNumber(1, MAX_CONCURRENCY)({ default: 8 }),
       BENCH_RESULTS_DIR: str({ default: join(__dirname, 'results') }),
       BENCH_NOTE: str({ default: '' }),
     },
@@ -71,6 +93,9 @@ export function loadBenchConfig(env: Env): BenchConfig {
     apiSeconds: s.BENCH_API_SECONDS,
     apiConnections: s.BENCH_API_CONNECTIONS,
     skipApiLoad: s.BENCH_SKIP_API_LOAD === 1,
+    compare: s.BENCH_COMPARE,
+    compareLatencyCalcs: s.BENCH_COMPARE_LATENCY_CALCS,
+    compareConcurrency: s.BENCH_COMPARE_CONCURRENCY,
     resultsDir: s.BENCH_RESULTS_DIR,
     note: s.BENCH_NOTE,
   };

@@ -3,6 +3,7 @@
  * `concurrency` clients, each starting its next calculation when the last one ends (throughput).
  */
 import { performance } from 'node:perf_hooks';
+import type { ProcessCost } from './cpu';
 import { summarize, type LatencySummary } from './stats';
 import { numberAt, type Variant, type VariantKey } from './variants';
 
@@ -70,9 +71,13 @@ export interface ThroughputResult extends Tally {
   concurrency: number;
   /** Calculations completed (and checked) inside the window. */
   completed: number;
+  /** Every calculation that ended well, those still running when the window closed included. */
+  finished: number;
   seconds: number;
   perSecond: number;
   latency: LatencySummary;
+  /** CPU each process used in the window, per calculation that ended (run.ts adds it). */
+  cpu?: ProcessCost[];
 }
 
 /**
@@ -90,6 +95,7 @@ export async function throughputWindow(
   const samples: number[] = [];
   let next = 0;
   let completed = 0;
+  let finished = 0;
   let end: number | undefined;
   const start = performance.now();
   const deadline = start + seconds * 1000;
@@ -101,6 +107,7 @@ export async function throughputWindow(
       const i = next++;
       try {
         const ms = await timed(variant, numberAt(i));
+        finished += 1;
         if (end === undefined) {
           completed += 1;
           samples.push(ms);
@@ -123,6 +130,7 @@ export async function throughputWindow(
     variant: variant.key,
     concurrency,
     completed,
+    finished,
     seconds: elapsed,
     perSecond: completed / elapsed,
     latency: summarize(samples),

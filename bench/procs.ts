@@ -49,8 +49,12 @@ function memoryOf(p: MeasuredProcess): ProcessMemory {
   };
 }
 
+/** The launcher and every process it runs, as stack.json last described them. */
+export function stackProcesses(stack: RunningStack): MeasuredProcess[] {
+  return [{ name: 'launcher', service: 'launcher', pid: stack.launcherPid }, ...stack.processes()];
+}
+
 /** Memory of the launcher, every process it runs, and `extra` processes (the baseline's). */
 export function stackMemory(stack: RunningStack, extra: MeasuredProcess[]): ProcessMemory[] {
-  const launcher = { name: 'launcher', service: 'launcher', pid: stack.launcherPid };
-  return [launcher, ...stack.processes(), ...extra].map(memoryOf);
+  return [...stackProcesses(stack), ...extra].map(memoryOf);
 }

@@ -6,6 +6,7 @@ import type { ApiLoadResult } from './api-load';
 import type { LatencyResult, ThroughputResult } from './load';
 import type { Machine, Versions } from './machine';
 import { BASELINE_SERVICE } from './baseline';
+import type { ProcessCost } from './cpu';
 import type { ProcessMemory } from './procs';
 import type { VariantKey } from './variants';
 
@@ -17,7 +18,7 @@ export interface BenchResults {
   versions: Versions;
   stackStartSeconds: number;
   baselineStartSeconds: number;
-  labels: Record<VariantKey, string>;
+  labels: Partial<Record<VariantKey, string>>;
   latency: LatencyResult[];
   throughput: ThroughputResult[];
   api: ApiLoadResult[];
@@ -25,6 +26,74 @@ export interface BenchResults {
   memoryBeforeApiLoad: ProcessMemory[];
   /** Memory read at the very end, after autocannon. */
   memoryAtEnd: ProcessMemory[];
+  /**
+   * The API and direct variants measured in turns with the same on stacks started with other
+   * settings (encryption off, tracing on), each variant keyed `<variant>-<tag>`.
+   */
+  comparison?: Comparison;
+}
+
+export interface Comparison {
+  concurrency: number;
+  /** Each other stack: its tag, what it changes, and the settings it was started with. */
+  stacks: { tag: string; label: string; env: Record<string, string> }[];
+  latency: LatencyResult[];
+  throughput: ThroughputResult[];
+  /** OTLP export requests the traced stack sent to the benchmark's sink: proof that spans left. */
+  otlpRequests: number;
+}
+
+/** The tag of a variant run on another stack (`api-plain` -> `plain`), or undefined. */
+export function tagOf(variant: string): string | undefined {
+  const dash = variant.indexOf('-');
+  return dash < 0 ? undefined : variant.slice(dash + 1);
+}
+
+/** Whose CPU counts for a variant: the processes that serve it, by their service. */
+const SERVER = 'temporal';
+const NOT_OURS = new Set([SERVER, 'launcher', 'bench']);
+
+/** The processes of the stack that served `variant`: another stack's for a tagged one. */
+function servedBy(variant: VariantKey, cpu: readonly ProcessCost[]): ProcessCost[] {
+  if (variant === 'baseline') return cpu.filter((p) => p.service === SERVER || p.service === BASELINE_SERVICE);
+  const tag = tagOf(variant);
+  return cpu.filter((p) => p.service !== BASELINE_SERVICE && p.service !== 'bench' && p.service.split('@')[1] === tag);
+}
+
+export interface CostSummary {
+  variant: VariantKey;
+  concurrency: number;
+  /** CPU ms per calculation of the Temporal server. */
+  server: number;
+  /** Of our own processes (workers and API; the baseline's two processes for the baseline). */
+  ours: number;
+  workflowWorker: number;
+  api: number;
+  /** Of the benchmark's own process, the client of the direct and baseline variants. */
+  benchClient: number;
+}
+
+const sum = (list: readonly ProcessCost[]) =>
+  list.reduce((a, p) => a + (Number.isFinite(p.perCalcMs) ? p.perCalcMs : 0), 0);
+/** A process of another stack has the service `<service>@<tag>` (run.ts). */
+const bare = (service: string) => service.split('@')[0]!;
+
+export function costSummary(t: ThroughputResult): CostSummary | undefined {
+  if (!t.cpu) return undefined;
+  const served = servedBy(t.variant, t.cpu);
+  const of = (service: string) => sum(served.filter((p) => bare(p.service) === service));
+  return {
+    variant: t.variant,
+    concurrency: t.concurrency,
+    server: of(SERVER),
+    ours: sum(served.filter((p) => !NOT_OURS.has(bare(p.service)))),
+    workflowWorker:
+      t.variant === 'baseline'
+        ? sum(served.filter((p) => p.name === 'baseline-workflow-worker'))
+        : of('workflow-worker'),
+    api: of('api'),
+    benchClient: sum(t.cpu.filter((p) => p.service === 'bench')),
+  };
 }
 
 export interface Ratio {
@@ -50,6 +119,17 @@ export function ratios(results: BenchResults): Ratio[] {
   const throughputRatio = (poly?.perSecond ?? NaN) / (base?.perSecond ?? NaN);
   const p50Ratio = p50(results, 'direct') / p50(results, 'baseline');
   const apiOverhead = p50(results, 'api') - p50(results, 'direct');
+  const perConcurrency = [...new Set(results.throughput.map((t) => t.concurrency))]
+    .sort((a, b) => a - b)
+    .map((c) => {
+      const at = (v: VariantKey) =>
+        results.throughput.find((t) => t.variant === v && t.concurrency === c)?.perSecond ?? NaN;
+      return { c, ratio: at('api') / at('direct') };
+    });
+  const worst = perConcurrency.reduce(
+    (a, b) => (b.ratio < a.ratio || !Number.isFinite(b.ratio) ? b : a),
+    perConcurrency[0]!,
+  );
   return [
     {
       name: 'polyglot / baseline throughput, each at its best concurrency',
@@ -77,6 +157,14 @@ export function ratios(results: BenchResults): Ratio[] {
       met: apiOverhead <= 5,
       detail: `${p50(results, 'api').toFixed(1)} ms vs ${p50(results, 'direct').toFixed(1)} ms`,
     },
+    {
+      name: 'API / direct-start throughput, at every concurrency (the lowest)',
+      value: worst?.ratio ?? NaN,
+      unit: 'x',
+      target: '>= 0.9',
+      met: perConcurrency.every((r) => r.ratio >= 0.9),
+      detail: perConcurrency.map((r) => `c=${r.c}: ${r.ratio.toFixed(2)}`).join(', '),
+    },
   ];
 }
 
@@ -92,7 +180,7 @@ function table(header: string[], rows: string[][]): string {
 }
 
 /** Mermaid's xy chart has no legend: the line colours are fixed here and named under it. */
-const LINE_COLORS: Record<VariantKey, { name: string; hex: string }> = {
+const LINE_COLORS: Partial<Record<VariantKey, { name: string; hex: string }>> = {
   api: { name: 'red', hex: '#d62728' },
   direct: { name: 'blue', hex: '#1f77b4' },
   baseline: { name: 'green', hex: '#2ca02c' },
@@ -102,7 +190,7 @@ const LINE_COLORS: Record<VariantKey, { name: string; hex: string }> = {
 function throughputChart(results: BenchResults, variantKeys: VariantKey[], concurrencies: number[]): string {
   const perSecond = (k: VariantKey, c: number) =>
     results.throughput.find((r) => r.variant === k && r.concurrency === c)?.perSecond ?? 0;
-  const palette = variantKeys.map((k) => LINE_COLORS[k].hex).join(', ');
+  const palette = variantKeys.map((k) => LINE_COLORS[k]?.hex).join(', ');
   return [
     '```mermaid',
     `%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "${palette}"}}}}%%`,
@@ -111,12 +199,124 @@ function throughputChart(results: BenchResults, variantKeys: VariantKey[], concu
     `  x-axis "concurrent clients" [${concurrencies.map((c) => `"${c}"`).join(', ')}]`,
     '  y-axis "calculations / s"',
     ...variantKeys.map(
-      (k) => `  line "${results.labels[k]}" [${concurrencies.map((c) => perSecond(k, c).toFixed(1)).join(', ')}]`,
+      (k) => `  line "${results.labels[k] ?? k}" [${concurrencies.map((c) => perSecond(k, c).toFixed(1)).join(', ')}]`,
     ),
     '```',
     '',
-    `Lines: ${variantKeys.map((k) => `${LINE_COLORS[k].name}: ${results.labels[k]}`).join('; ')}.`,
+    `Lines: ${variantKeys.map((k) => `${LINE_COLORS[k]?.name}: ${results.labels[k] ?? k}`).join('; ')}.`,
   ].join('\n');
+}
+
+/** The CPU cost tables: a summary per window, then each process per variant and concurrency. */
+function costSections(results: BenchResults, variantKeys: VariantKey[], concurrencies: number[]): string[] {
+  const summaries = results.throughput.flatMap((t) => costSummary(t) ?? []);
+  if (summaries.length === 0) return [];
+  const label = (k: VariantKey) => results.labels[k] ?? k;
+  const ordered = variantKeys.flatMap((k) =>
+    concurrencies.flatMap((c) => summaries.filter((x) => x.variant === k && x.concurrency === c)),
+  );
+  const perProcess = variantKeys.map((k) => {
+    const windows = concurrencies.map((c) => results.throughput.find((t) => t.variant === k && t.concurrency === c));
+    const names = [...new Set(windows.flatMap((w) => (w?.cpu ? servedBy(k, w.cpu).map((p) => p.name) : [])))];
+    return [
+      `${label(k)}:`,
+      '',
+      table(
+        ['process', ...concurrencies.map((c) => `c=${c}`)],
+        names.map((name) => [
+          name,
+          ...windows.map((w) =>
+            n1(w?.cpu?.find((p) => p.name === name && servedBy(k, [p]).length > 0)?.perCalcMs ?? NaN),
+          ),
+        ]),
+      ),
+      '',
+    ].join('\n');
+  });
+  const direct8 = summaries.find((x) => x.variant === 'direct' && x.concurrency === 8) ?? summaries[0]!;
+  const window8 = results.throughput.find(
+    (t) => t.variant === direct8.variant && t.concurrency === direct8.concurrency,
+  );
+  const bars = window8?.cpu ? servedBy(direct8.variant, window8.cpu).filter((p) => p.service !== 'launcher') : [];
+  return [
+    '## CPU per calculation (ms)',
+    '',
+    'CPU time (user + system, from /proc/<pid>/stat) each process used from the start of a throughput window ' +
+      'until its last calculation ended, divided by the calculations that ended. "ours" is our workers and the ' +
+      "API (the baseline's two processes for the baseline); the launcher only relays logs and the bench client " +
+      'is the load generator, so neither is counted.',
+    '',
+    table(
+      ['variant', 'concurrency', 'Temporal server', 'workflow worker', 'API', 'ours', 'server + ours', 'bench client'],
+      ordered.map((x) => [
+        label(x.variant),
+        String(x.concurrency),
+        n1(x.server),
+        n1(x.workflowWorker),
+        n1(x.api),
+        n1(x.ours),
+        n1(x.server + x.ours),
+        n1(x.benchClient),
+      ]),
+    ),
+    '',
+    '```mermaid',
+    'xychart-beta',
+    `  title "CPU ms per calculation, ${label(direct8.variant)}, c=${direct8.concurrency}"`,
+    `  x-axis [${bars.map((p) => `"${p.name}"`).join(', ')}]`,
+    '  y-axis "ms of CPU"',
+    `  bar [${bars.map((p) => p.perCalcMs.toFixed(1)).join(', ')}]`,
+    '```',
+    '',
+    'Each process, per variant (ms per calculation):',
+    '',
+    ...perProcess,
+  ];
+}
+
+/** The default stack against the same with other settings (encryption off, tracing on), measured in turns. */
+function comparisonSection(results: BenchResults): string[] {
+  const e = results.comparison;
+  if (!e) return [];
+  const label = (k: VariantKey) => results.labels[k] ?? k;
+  const rows = (['api', 'direct'] as const).flatMap((k) =>
+    [k, ...e.stacks.map((x) => `${k}-${x.tag}` as VariantKey)].map((v) => {
+      const latency = e.latency.find((l) => l.variant === v)?.summary;
+      const windows = e.throughput.filter((t) => t.variant === v);
+      const bestWindow = [...windows].sort((a, b) => b.perSecond - a.perSecond)[0];
+      const cost = windows.map(costSummary).filter((x): x is CostSummary => x !== undefined);
+      const mean = (f: (x: CostSummary) => number) => cost.reduce((a, x) => a + f(x), 0) / cost.length;
+      return [
+        label(v),
+        n1(latency?.p50 ?? NaN),
+        n1(bestWindow?.perSecond ?? NaN),
+        n1(mean((x) => x.server)),
+        n1(mean((x) => x.workflowWorker)),
+        n1(mean((x) => x.api)),
+        n1(mean((x) => x.ours)),
+        n1(mean((x) => x.server + x.ours)),
+      ];
+    }),
+  );
+  return [
+    '## Encryption and tracing: on against off',
+    '',
+    `The same pipeline on ${e.stacks.length === 1 ? 'a second stack' : 'other stacks'} beside the first, ` +
+      `measured in turns with it: ${e.stacks
+        .map(
+          (x) =>
+            `${x.label} (${Object.entries(x.env)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' ')})`,
+        )
+        .join('; ')}. ` +
+      `${e.latency[0]?.summary.count ?? 0} sequential calculations per variant, then two windows per variant at ` +
+      `c=${e.concurrency} (throughput: the better window; CPU: the mean of both, ms per calculation). ` +
+      `OTLP export requests received from the traced stack: ${e.otlpRequests}.`,
+    '',
+    table(['variant', 'p50 ms', 'calculations/s', 'server', 'workflow worker', 'API', 'ours', 'server + ours'], rows),
+    '',
+  ];
 }
 
 export function markdown(results: BenchResults): string {
@@ -169,7 +369,7 @@ export function markdown(results: BenchResults): string {
     table(
       ['variant', 'calcs', 'p50', 'p95', 'p99', 'mean', 'min', 'max', 'errors'],
       results.latency.map((l) => [
-        results.labels[l.variant],
+        results.labels[l.variant] ?? l.variant,
         String(l.summary.count),
         n1(l.summary.p50),
         n1(l.summary.p95),
@@ -184,7 +384,7 @@ export function markdown(results: BenchResults): string {
     '## Throughput, closed loop (calculations completed per second)',
     '',
     table(
-      ['concurrency', ...variantKeys.map((k) => results.labels[k])],
+      ['concurrency', ...variantKeys.map((k) => results.labels[k] ?? k)],
       concurrencies.map((c) => [String(c), ...variantKeys.map((k) => cell(k, c))]),
     ),
     '',
@@ -192,6 +392,8 @@ export function markdown(results: BenchResults): string {
     '',
     throughputChart(results, variantKeys, concurrencies),
     '',
+    ...costSections(results, variantKeys, concurrencies),
+    ...comparisonSection(results),
     '## The API alone (autocannon)',
     '',
     results.api.length

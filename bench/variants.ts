@@ -8,7 +8,8 @@ import { calculate, WORKFLOW_TASK_QUEUE, WORKFLOW_TYPE } from '@calc/contracts';
 import { loadApiConfig } from '../producers/src/config';
 import { BASELINE_WORKFLOW_QUEUE, BASELINE_WORKFLOW_TYPE } from './baseline-queues';
 
-export type VariantKey = 'api' | 'direct' | 'baseline';
+/** `api-<tag>` and `direct-<tag>` run on a second stack started with other settings (run.ts). */
+export type VariantKey = 'api' | 'direct' | 'baseline' | `${'api' | 'direct'}-${string}`;
 
 export interface Variant {
   key: VariantKey;
@@ -32,18 +33,23 @@ function check(n: number, got: unknown): void {
   }
 }
 
-export function variants(api: string, client: Client): Variant[] {
+/**
+ * The variants on one stack. `client` must carry the stack's data converter, since the
+ * results come back encrypted. With `other`, the API and direct variants of a second stack
+ * started with other settings, keyed `<variant>-<tag>`; no baseline.
+ */
+export function variants(api: string, client: Client, other?: { tag: string; label: string }): Variant[] {
   // The API passes these to every workflow it starts; the client-started variants pass the same.
   const options = loadApiConfig(process.env).workflowOptions;
   const viaClient = (type: string, taskQueue: string, prefix: string) => async (n: number) => {
     const result: unknown = await client.workflow.execute(type, {
       taskQueue,
-      workflowId: `${prefix}-${n}-${randomUUID()}`,
+      workflowId: `${prefix}-${randomUUID()}`,
       args: [String(n), options],
     });
     check(n, result);
   };
-  return [
+  const all: Variant[] = [
     {
       key: 'api',
       label: 'polyglot via API',
@@ -72,4 +78,8 @@ export function variants(api: string, client: Client): Variant[] {
       calculate: viaClient(BASELINE_WORKFLOW_TYPE, BASELINE_WORKFLOW_QUEUE, 'bench-baseline'),
     },
   ];
+  if (!other) return all;
+  return all
+    .filter((v) => v.key !== 'baseline')
+    .map((v) => ({ ...v, key: `${v.key}-${other.tag}` as VariantKey, label: `${v.label}, ${other.label}` }));
 }
