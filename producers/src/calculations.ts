@@ -26,6 +26,13 @@ export interface Found {
   description: WorkflowExecutionDescription;
 }
 
+/** A calculation after a wait: its description, and its result or outcome if it ended meanwhile. */
+export interface Settled {
+  found: Found;
+  result?: string;
+  outcome?: Outcome;
+}
+
 /** The Worker Deployment version of the workflow worker that runs or ran a calculation. */
 export interface WorkerVersion {
   deployment: string;
@@ -108,7 +115,9 @@ export class Calculations {
         taskQueue: WORKFLOW_TASK_QUEUE,
         workflowId,
         args: [number, this.options],
-        memo: { number },
+        // Only an idempotent start reads it back (below); without a key it would be one more
+        // payload to encrypt and store per calculation.
+        ...(idempotencyKey !== undefined && { memo: { number } }),
         // A key stays bound to its calculation after it ends, not only while it runs.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
       });
@@ -145,20 +154,30 @@ export class Calculations {
    * server. Returns the result when it completed meanwhile, and the latest description either
    * way (it names the version that ran the calculation).
    */
-  async waitForEnd(
-    found: Found,
-    seconds: number,
-  ): Promise<{ description: WorkflowExecutionDescription; result?: string }> {
-    if (seconds <= 0 || endedAs(found.description) !== undefined) return { description: found.description };
+  /**
+   * The calculation with this id once it has ended, or after `seconds`, whichever comes first:
+   * one long-poll on its history, then one description (which tells a calculation from an
+   * unknown id or another workflow type, and names the version that ran it). Describing only
+   * after the wait saves a call per request; an id of another workflow type still answers 404,
+   * only after the wait.
+   */
+  async settle(workflowId: string, seconds: number): Promise<Settled> {
+    if (seconds <= 0) return { found: await this.find(workflowId) };
+    const handle: Handle = this.client.workflow.getHandle(workflowId);
     // Timers take whole milliseconds; `wait` may have any number of decimals.
     const signal = AbortSignal.timeout(Math.ceil(seconds * 1000));
+    let result: string | undefined;
+    let failure: unknown;
     try {
-      const result = await this.client.withAbortSignal(signal, () => found.handle.result());
-      return { description: await found.handle.describe(), result };
+      result = await this.client.withAbortSignal(signal, () => handle.result());
     } catch (err) {
-      if (!(err instanceof WorkflowFailedError) && !signal.aborted) throw err;
+      failure = err;
     }
-    return { description: await found.handle.describe() };
+    const found = await this.find(workflowId);
+    if (failure instanceof WorkflowFailedError)
+      return { found, outcome: this.failed(handle, failure, found.description) };
+    if (failure !== undefined && !signal.aborted) throw failure;
+    return { found, result };
   }
 
   /** How an ended calculation ended, read from the close event of its history. */
@@ -167,11 +186,17 @@ export class Calculations {
       return { message: 'completed', workflow_id: handle.workflowId, result: await handle.result() };
     } catch (err) {
       if (!(err instanceof WorkflowFailedError)) throw err;
-      const cause = err.cause;
-      const body: Outcome = { message: ended, workflow_id: handle.workflowId, reason: cause?.message || err.message };
-      if (cause instanceof ApplicationFailure && cause.type) body.error_type = cause.type;
-      return body;
+      return this.failed(handle, err, ended);
     }
+  }
+
+  /** The body of a calculation that ended otherwise than completed. */
+  private failed(handle: Handle, err: WorkflowFailedError, ended: string | WorkflowExecutionDescription): Outcome {
+    const message = typeof ended === 'string' ? ended : (endedAs(ended) ?? 'failed');
+    const cause = err.cause;
+    const body: Outcome = { message, workflow_id: handle.workflowId, reason: cause?.message || err.message };
+    if (cause instanceof ApplicationFailure && cause.type) body.error_type = cause.type;
+    return body;
   }
 
   /** Each step's state, or undefined when no workflow worker answers in time. */

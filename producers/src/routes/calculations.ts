@@ -42,13 +42,14 @@ const calculationRoutes: FastifyPluginAsync<CalculationRoutesOptions> = async (
       schemaErrorFormatter: inputErrors({ querystring: { wait: waitInput(schemaOptions.maxResultWaitSeconds) } }),
     },
     async (request, reply) => {
-      const found = await calculations.find(request.params.workflow_id);
-      const { description, result } = await calculations.waitForEnd(found, request.query.wait);
+      const { found, result, outcome } = await calculations.settle(request.params.workflow_id, request.query.wait);
+      const { description } = found;
       const worker_version = workerVersion(description);
       if (result !== undefined)
         return reply
           .code(200)
           .send({ message: 'completed', workflow_id: found.handle.workflowId, result, worker_version });
+      if (outcome !== undefined) return reply.code(200).send({ ...outcome, worker_version });
       const ended = endedAs(description);
       if (ended !== undefined)
         return reply.code(200).send({ ...(await calculations.outcome(found.handle, ended)), worker_version });
