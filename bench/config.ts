@@ -45,7 +45,7 @@ const concurrencyList = makeValidator<number[]>((raw) => {
 });
 
 /** The stacks with other settings that BENCH_COMPARE can name. */
-export const OTHER_STACKS = ['encryption-off', 'tracing-on'] as const;
+export const OTHER_STACKS = ['encryption-off', 'tracing-on', 'logs-warn'] as const;
 export type OtherStack = (typeof OTHER_STACKS)[number];
 const COMPARE_RULE = `a comma-separated list of ${OTHER_STACKS.join(', ')}, or none`;
 

@@ -94,16 +94,25 @@ async function main(): Promise<void> {
       );
       const measured = stackProcesses(stack);
       const node = measured.filter((p) => NODE_SERVICES.has(p.service));
-      for (const p of node) process.kill(p.pid, 'SIGUSR2');
+      for (const p of node) process.kill(p.pid, 'SIGWINCH');
       const before = cpuSnapshot(measured);
       const r = await throughputWindow(v, 8, seconds, 1_000_000);
       const cost = costs(measured, before, cpuSnapshot(measured), r.finished);
-      for (const p of node) process.kill(p.pid, 'SIGUSR2');
+      for (const p of node) {
+        try {
+          process.kill(p.pid, 'SIGWINCH');
+        } catch {
+          console.log(`  ${p.name} (pid ${p.pid}) ended while profiled`);
+        }
+      }
       perf.kill('SIGINT');
       await new Promise((resolve) => perf.once('exit', resolve));
       console.log(`${v.key}: ${r.finished} calculations, ${r.perSecond.toFixed(1)}/s`);
       for (const c of cost) console.log(`  ${c.name.padEnd(16)} ${c.perCalcMs.toFixed(2)} ms CPU per calculation`);
     }
+  } catch (err) {
+    console.error(stack.output().slice(-4000));
+    throw err;
   } finally {
     await stack.stop();
   }

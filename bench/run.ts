@@ -35,6 +35,8 @@ const OTHER_STACKS: Record<OtherStack, (sink: string) => { tag: string; label: s
   {
     'encryption-off': () => ({ tag: 'plain', label: 'unencrypted', env: { PAYLOAD_ENCRYPTION: 'off' } }),
     'tracing-on': (sink) => ({ tag: 'traced', label: 'traced', env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink } }),
+    // Every process logs at least a line per step or request at info: what that costs.
+    'logs-warn': () => ({ tag: 'quiet', label: 'logging warnings only', env: { LOG_LEVEL: 'warn' } }),
   };
 
 /** The benchmark's own process: the client side of the direct and baseline variants. */
