@@ -119,27 +119,11 @@ async function main(): Promise<void> {
 
     const memoryBeforeApiLoad = stackMemory(stack, baseline.processes);
 
-    const api: ApiLoadResult[] = [];
-    if (!config.skipApiLoad) {
-      // A finished calculation to read; the POST flood comes last, since it leaves work behind.
-      const start = await fetch(`${stack.api}/?number=2`, { method: 'POST' });
-      const { workflow_id: id } = (await start.json()) as { workflow_id: string };
-      await (await fetch(`${stack.api}/result/${encodeURIComponent(id)}?wait=30`)).json();
-      const read = `${stack.api}/result/${encodeURIComponent(id)}`;
-      log(`autocannon GET /result/{id} for ${config.apiSeconds} s`);
-      api.push(await apiLoad('GET /result/{id} (finished)', read, 'GET', config.apiSeconds, config.apiConnections));
-      log(`autocannon POST /?number=7 for ${config.apiSeconds} s`);
-      api.push(
-        await apiLoad('POST /?number=7', `${stack.api}/?number=7`, 'POST', config.apiSeconds, config.apiConnections),
-      );
-      for (const a of api) log(`  ${a.endpoint}: ${a.requestsPerSecond.toFixed(0)} req/s, errors ${a.errors}`);
-    }
-    const memoryAtEnd = stackMemory(stack, baseline.processes);
-
     let comparison: Comparison | undefined;
     if (config.compare.length > 0) {
       // The same pipeline with other settings: stacks beside the first, so that they are
-      // measured in turns with it, under the same noise, with the same harness.
+      // measured in turns with it, under the same noise, with the same harness. Before the
+      // autocannon phase, whose POST flood leaves the first stack calculations to drain.
       sink = await otlpSink();
       const stacks = config.compare.map((name) => OTHER_STACKS[name](sink!.url));
       const others: Variant[] = [];
@@ -173,6 +157,23 @@ async function main(): Promise<void> {
         otlpRequests: sink.requests(),
       };
     }
+
+    const api: ApiLoadResult[] = [];
+    if (!config.skipApiLoad) {
+      // A finished calculation to read; the POST flood comes last, since it leaves work behind.
+      const start = await fetch(`${stack.api}/?number=2`, { method: 'POST' });
+      const { workflow_id: id } = (await start.json()) as { workflow_id: string };
+      await (await fetch(`${stack.api}/result/${encodeURIComponent(id)}?wait=30`)).json();
+      const read = `${stack.api}/result/${encodeURIComponent(id)}`;
+      log(`autocannon GET /result/{id} for ${config.apiSeconds} s`);
+      api.push(await apiLoad('GET /result/{id} (finished)', read, 'GET', config.apiSeconds, config.apiConnections));
+      log(`autocannon POST /?number=7 for ${config.apiSeconds} s`);
+      api.push(
+        await apiLoad('POST /?number=7', `${stack.api}/?number=7`, 'POST', config.apiSeconds, config.apiConnections),
+      );
+      for (const a of api) log(`  ${a.endpoint}: ${a.requestsPerSecond.toFixed(0)} req/s, errors ${a.errors}`);
+    }
+    const memoryAtEnd = stackMemory(stack, baseline.processes);
 
     const results: BenchResults = {
       date: new Date().toISOString(),
