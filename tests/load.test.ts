@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WORKFLOW_TYPE } from '@calc/contracts';
 import { stepRuns } from './history';
+import { pool } from './pool';
 import { startStack, ZERO_WAITS, type RunningStack } from './stack';
 
 const CALCULATIONS = 1000;
@@ -22,20 +23,6 @@ before(async () => {
 after(async () => {
   await stack?.stop();
 });
-
-/** Runs `task` over `items` with at most `limit` in flight; results keep the items' order. */
-async function pool<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await task(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: limit }, lane));
-  return results;
-}
 
 describe('load', () => {
   it(`${CALCULATIONS} calculations at concurrency ${CONCURRENCY}: all exact, none duplicated, both replicas used`, async () => {

@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { calculate } from '@calc/contracts';
 import { pidIn } from './history';
+import { pool } from './pool';
 import { startStack, type RunningStack } from './stack';
 
 const IN_FLIGHT = 200;
@@ -57,21 +58,6 @@ async function result(stack: RunningStack, id: string): Promise<Result> {
     if (res.status === 200) return body;
     assert.equal(res.status, 202, JSON.stringify(body));
   }
-}
-
-/** Runs `task` over `items`, at most `limit` at a time. */
-async function pool<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await task(items[i]!);
-      }
-    }),
-  );
-  return out;
 }
 
 /** What a calculation's history says about who ran it. */
