@@ -4,8 +4,9 @@
  * when a request breaks it, made from the validator's own error. Each message names the
  * parameter, the rule and the value, so a caller can correct the request from it alone.
  */
-import type { FastifySchemaValidationError } from 'fastify';
+import type { FastifySchemaValidationError, preValidationHookHandler } from 'fastify';
 import contract from '@calc/contracts/contract.json';
+import { HttpError } from './http-error';
 
 const api = contract.api;
 
@@ -89,5 +90,34 @@ export function inputErrors(inputs: Partial<Record<Location, Record<string, Inpu
       error.keyword === 'required' ? String(error.params.missingProperty) : (error.instancePath.split('/')[1] ?? '');
     const input = inputs[dataVar]?.[name];
     return new Error(input ? input.message(error) : `${dataVar}${error.instancePath} ${error.message ?? 'is invalid'}`);
+  };
+}
+
+/** A number as JSON writes it: what the OpenAPI document's `type: number` means in a query. */
+const JSON_NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
+
+/**
+ * A preValidation hook that holds the query's number inputs to their documented type as sent.
+ * Ajv's type coercion reads any string that JavaScript's `Number()` takes: `?wait=%0D` or
+ * `?wait=%20` would be 0 seconds, `?wait=0x10` 16. Such a value gets the input's own 400.
+ */
+export function queryNumbersAsSent(inputs: Record<string, Input>): preValidationHookHandler {
+  const numbers = Object.entries(inputs).filter(([, input]) => input.schema.type === 'number');
+  return async (request) => {
+    const query = request.query as Record<string, unknown>;
+    for (const [name, input] of numbers) {
+      const value = query[name];
+      // Absent takes the default; a repeated parameter (an array) is the schema's to reject.
+      if (typeof value !== 'string' || JSON_NUMBER.test(value)) continue;
+      const error = {
+        keyword: 'type',
+        instancePath: `/${name}`,
+        schemaPath: `#/properties/${name}/type`,
+        params: { type: 'number' },
+        message: 'must be number',
+        data: value,
+      };
+      throw new HttpError(400, input.message(error));
+    }
   };
 }

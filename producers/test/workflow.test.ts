@@ -448,6 +448,11 @@ describe('REST API', () => {
       ['-1', '-1'],
       ['61', '61'],
       ['', '""'],
+      // Whitespace and hexadecimal, which a loose reading would take for 0 and 16 seconds.
+      ['%0D', '"\\r"'],
+      ['%20', '" "'],
+      ['%205', '" 5"'],
+      ['0x10', '"0x10"'],
     ]) {
       const res = await result('no-such-workflow', `?wait=${wait}`);
       assert.equal(res.statusCode, 400);

@@ -1,7 +1,7 @@
 /** Start a calculation, read its result, cancel it. */
 import type { FastifyPluginAsync } from 'fastify';
 import { Calculations, endedAs, workerVersion } from '../calculations';
-import { idempotencyKeyInput, inputErrors, numberInput, waitInput } from '../inputs';
+import { idempotencyKeyInput, inputErrors, numberInput, queryNumbersAsSent, waitInput } from '../inputs';
 import { cancelSchema, resultSchema, startSchema, type SchemaOptions } from '../schemas';
 
 export interface CalculationRoutesOptions {
@@ -35,11 +35,13 @@ const calculationRoutes: FastifyPluginAsync<CalculationRoutesOptions> = async (
     },
   );
 
+  const resultQuery = { wait: waitInput(schemaOptions.maxResultWaitSeconds) };
   app.get<{ Params: { workflow_id: string }; Querystring: { wait: number } }>(
     '/result/:workflow_id',
     {
       schema: resultSchema(schemaOptions),
-      schemaErrorFormatter: inputErrors({ querystring: { wait: waitInput(schemaOptions.maxResultWaitSeconds) } }),
+      preValidation: queryNumbersAsSent(resultQuery),
+      schemaErrorFormatter: inputErrors({ querystring: resultQuery }),
     },
     async (request, reply) => {
       const { found, result, outcome } = await calculations.settle(request.params.workflow_id, request.query.wait);
