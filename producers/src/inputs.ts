@@ -4,7 +4,7 @@
  * when a request breaks it, made from the validator's own error. Each message names the
  * parameter, the rule and the value, so a caller can correct the request from it alone.
  */
-import type { FastifySchemaValidationError, preValidationHookHandler } from 'fastify';
+import type { FastifySchemaValidationError, preValidationAsyncHookHandler } from 'fastify';
 import contract from '@calc/contracts/contract.json';
 import { HttpError } from './http-error';
 
@@ -101,7 +101,7 @@ const JSON_NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
  * Ajv's type coercion reads any string that JavaScript's `Number()` takes: `?wait=%0D` or
  * `?wait=%20` would be 0 seconds, `?wait=0x10` 16. Such a value gets the input's own 400.
  */
-export function queryNumbersAsSent(inputs: Record<string, Input>): preValidationHookHandler {
+export function queryNumbersAsSent(inputs: Record<string, Input>): preValidationAsyncHookHandler {
   const numbers = Object.entries(inputs).filter(([, input]) => input.schema.type === 'number');
   return async (request) => {
     const query = request.query as Record<string, unknown>;
