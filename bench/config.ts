@@ -46,16 +46,22 @@ const concurrencyList = makeValidator<number[]>((raw) => {
 
 /** The stacks with other settings that BENCH_COMPARE can name. */
 export const OTHER_STACKS = ['encryption-off', 'tracing-on', 'logs-warn'] as const;
-export type OtherStack = (typeof OTHER_STACKS)[number];
-const COMPARE_RULE = `a comma-separated list of ${OTHER_STACKS.join(', ')}, or none`;
+export type NamedStack = (typeof OTHER_STACKS)[number];
+/** A named stack, or one with the given environment (`NAME=value`, several joined by `+`). */
+export type OtherStack = NamedStack | { env: Record<string, string> };
+const COMPARE_RULE =
+  `a comma-separated list of ${OTHER_STACKS.join(', ')} or NAME=value settings ` +
+  '(several for one stack joined by +), or none';
 
 const otherStacks = makeValidator<OtherStack[]>((raw) => {
   if (raw === 'none') return [];
-  const names = raw.split(',').map((n) => n.trim());
-  if (!names.every((n): n is OtherStack => (OTHER_STACKS as readonly string[]).includes(n))) {
-    throw new SettingsError('BENCH_COMPARE', raw, COMPARE_RULE);
-  }
-  return names;
+  return raw.split(',').map((entry): OtherStack => {
+    const name = entry.trim();
+    if ((OTHER_STACKS as readonly string[]).includes(name)) return name as NamedStack;
+    const pairs = name.split('+').map((pair) => /^([A-Z][A-Z0-9_]*)=([^+,]*)$/.exec(pair));
+    if (name === '' || pairs.some((p) => p === null)) throw new SettingsError('BENCH_COMPARE', raw, COMPARE_RULE);
+    return { env: Object.fromEntries(pairs.map((p) => [p![1]!, p![2]!])) };
+  });
 });
 
 const flag = wholeNumber(0, 1);

@@ -299,20 +299,22 @@ function comparisonSection(results: BenchResults): string[] {
     }),
   );
   return [
-    '## Encryption and tracing: on against off',
+    '## Other settings against the default',
     '',
     `The same pipeline on ${e.stacks.length === 1 ? 'a second stack' : 'other stacks'} beside the first, ` +
       `measured in turns with it: ${e.stacks
-        .map(
-          (x) =>
-            `${x.label} (${Object.entries(x.env)
-              .map(([k, v]) => `${k}=${v}`)
-              .join(' ')})`,
-        )
+        .map((x) => {
+          const env = Object.entries(x.env)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ');
+          return x.label.includes(env) ? x.label : `${x.label} (${env})`;
+        })
         .join('; ')}. ` +
       `${e.latency[0]?.summary.count ?? 0} sequential calculations per variant, then two windows per variant at ` +
-      `c=${e.concurrency} (throughput: the better window; CPU: the mean of both, ms per calculation). ` +
-      `OTLP export requests received from the traced stack: ${e.otlpRequests}.`,
+      `c=${e.concurrency} (throughput: the better window; CPU: the mean of both, ms per calculation).` +
+      (e.stacks.some((x) => x.tag === 'traced')
+        ? ` OTLP export requests received from the traced stack: ${e.otlpRequests}.`
+        : ''),
     '',
     table(['variant', 'p50 ms', 'calculations/s', 'server', 'workflow worker', 'API', 'ours', 'server + ours'], rows),
     '',

@@ -13,7 +13,7 @@ import { dataConverter, exitOnSettingsError, readPayloadSettings } from '@calc/t
 import { startStack, ZERO_WAITS, type RunningStack } from '../tests/stack';
 import { apiLoad, type ApiLoadResult } from './api-load';
 import { startBaseline, type RunningBaseline } from './baseline';
-import { loadBenchConfig, type OtherStack } from './config';
+import { loadBenchConfig, type NamedStack, type OtherStack } from './config';
 import { otlpSink, type OtlpSink } from './otlp-sink';
 import { costs, cpuSnapshot } from './cpu';
 import { rotated, sequentialLatency, throughputWindow, type ThroughputResult } from './load';
@@ -31,13 +31,25 @@ function log(message: string): void {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** What each other stack of the comparison changes; `sink` is where traces go. */
-const OTHER_STACKS: Record<OtherStack, (sink: string) => { tag: string; label: string; env: Record<string, string> }> =
-  {
-    'encryption-off': () => ({ tag: 'plain', label: 'unencrypted', env: { PAYLOAD_ENCRYPTION: 'off' } }),
-    'tracing-on': (sink) => ({ tag: 'traced', label: 'traced', env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink } }),
-    // Every process logs at least a line per step or request at info: what that costs.
-    'logs-warn': () => ({ tag: 'quiet', label: 'logging warnings only', env: { LOG_LEVEL: 'warn' } }),
-  };
+const NAMED_STACKS: Record<NamedStack, (sink: string) => OtherStackSettings> = {
+  'encryption-off': () => ({ tag: 'plain', label: 'unencrypted', env: { PAYLOAD_ENCRYPTION: 'off' } }),
+  'tracing-on': (sink) => ({ tag: 'traced', label: 'traced', env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink } }),
+  // Every process logs at least a line per step or request at info: what that costs.
+  'logs-warn': () => ({ tag: 'quiet', label: 'logging warnings only', env: { LOG_LEVEL: 'warn' } }),
+};
+
+interface OtherStackSettings {
+  tag: string;
+  label: string;
+  env: Record<string, string>;
+}
+
+/** A named stack, or one with the settings BENCH_COMPARE gave, tagged by its position. */
+function otherStack(other: OtherStack, index: number, sink: string): OtherStackSettings {
+  if (typeof other === 'string') return NAMED_STACKS[other](sink);
+  const settings = Object.entries(other.env).map(([k, v]) => `${k}=${v}`);
+  return { tag: `env${index + 1}`, label: `with ${settings.join(' ')}`, env: other.env };
+}
 
 /** The benchmark's own process: the client side of the direct and baseline variants. */
 const BENCH_PROCESS: MeasuredProcess = { name: 'bench client', service: 'bench', pid: process.pid };
@@ -125,7 +137,7 @@ async function main(): Promise<void> {
       // measured in turns with it, under the same noise, with the same harness. Before the
       // autocannon phase, whose POST flood leaves the first stack calculations to drain.
       sink = await otlpSink();
-      const stacks = config.compare.map((name) => OTHER_STACKS[name](sink!.url));
+      const stacks = config.compare.map((other, i) => otherStack(other, i, sink!.url));
       const others: Variant[] = [];
       const otherProcesses: MeasuredProcess[] = [];
       for (const other of stacks) {
