@@ -64,7 +64,7 @@ export async function buildApp({ client, config, logger = false, codec }: AppDep
   await app.register(errors);
   await app.register(probeRoutes, { client });
   await app.register(calculationRoutes, {
-    calculations: new Calculations(client, config.workflowOptions),
+    calculations: new Calculations(client, config.workflowOptions, config.eagerStart),
     schemaOptions,
   });
   await app.register(codecRoutes, { codec, schemaOptions });

@@ -101,6 +101,8 @@ export class Calculations {
   constructor(
     private readonly client: Client,
     private readonly options: Required<CalculateOptions>,
+    /** Ask for the first workflow task in the start's answer: a workflow worker shares the client's connection. */
+    private readonly eagerStart = false,
   ) {}
 
   /**
@@ -120,6 +122,7 @@ export class Calculations {
         ...(idempotencyKey !== undefined && { memo: { number } }),
         // A key stays bound to its calculation after it ends, not only while it runs.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        requestEagerStart: this.eagerStart,
       });
       return { workflowId, replayed: false };
     } catch (err) {

@@ -20,7 +20,15 @@ export interface ApiConfig {
   logLevel: string;
   /** The one origin (the Temporal UI's) whose pages may call the codec routes; none when unset. */
   codecCorsOrigin?: string;
+  /**
+   * API_EAGER_START=on: the API runs a workflow worker of its own and each start asks for the
+   * calculation's first workflow task in its answer (eager workflow start), skipping a round
+   * through the task queue. Off by default: the topology keeps one process per role.
+   */
+  eagerStart: boolean;
 }
+
+const onOff = matching(/^(on|off)$/, 'on or off', (raw) => raw === 'on');
 
 /** A web origin as browsers send it: scheme, host and port if not the default, nothing more. */
 const origin = matching(/^https?:\/\/[^/?#\s]+$/, 'an origin such as http://localhost:8080', (raw) => {
@@ -50,6 +58,7 @@ export function loadApiConfig(env: Record<string, string | undefined>): ApiConfi
       LOG_FORMAT: logFormat({ default: 'text' }),
       LOG_LEVEL: str({ default: 'info' }),
       CODEC_CORS_ORIGIN: origin({ default: undefined }),
+      API_EAGER_START: onOff({ default: false }),
     },
     env,
   );
@@ -67,5 +76,6 @@ export function loadApiConfig(env: Record<string, string | undefined>): ApiConfi
     logFormat: s.LOG_FORMAT,
     logLevel: s.LOG_LEVEL,
     codecCorsOrigin: s.CODEC_CORS_ORIGIN,
+    eagerStart: s.API_EAGER_START,
   };
 }

@@ -14,12 +14,18 @@ import {
   exitOnSettingsError,
   payloadCodec,
   readPayloadSettings,
+  readDeploymentVersion,
   setUpTracing,
+  workerIdentity,
+  workerRuntimeOptions,
   type LogFormat,
+  type LogLevel,
 } from '@calc/telemetry';
+import { WORKFLOW_TYPE } from '@calc/contracts';
 import { NativeConnection, Runtime, TransportError, type NativeConnectionOptions } from '@temporalio/worker';
 import { buildApp } from './app';
 import { loadApiConfig } from './config';
+import { createWorkflowWorker } from './workflow-worker';
 
 /** Fastify's pino: JSON records, or one `[time] LEVEL: message {fields}` line each in text. */
 function loggerOptions(format: LogFormat, level: string): FastifyServerOptions['logger'] {
@@ -67,18 +73,46 @@ async function main(): Promise<void> {
   const stopEarly = () => process.exit(0);
   process.once('SIGTERM', stopEarly);
   process.once('SIGINT', stopEarly);
-  // No worker runs here: the API's own handlers (below) decide what a stop signal does.
-  Runtime.install({ shutdownSignals: [] });
+  // Who starts calculations (in their histories), and the workflow worker's name, replica
+  // `api`, for the worker the API runs with eager start.
+  const clientIdentity = workerIdentity('calc', 'api');
+  const identity = workerIdentity(`${WORKFLOW_TYPE}-typescript`, 'api');
+  // The API's own handlers (below) decide what a stop signal does, to a worker here too.
+  Runtime.install({
+    ...workerRuntimeOptions(
+      {
+        LOG_FORMAT: config.logFormat,
+        LOG_LEVEL: config.logLevel as LogLevel,
+        METRICS_PORT: undefined,
+        METRICS_HOST: '',
+      },
+      identity,
+    ),
+    shutdownSignals: [],
+  });
   const connection = await connect(connectionOptions);
   process.off('SIGTERM', stopEarly);
   process.off('SIGINT', stopEarly);
   const client = new Client({
     connection,
+    identity: clientIdentity,
     namespace: namespace ?? 'default',
     dataConverter: dataConverter(payloads),
     // Puts the trace context into the workflow's headers: the workflow continues the trace.
     interceptors: tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : undefined,
   });
+  const worker = config.eagerStart
+    ? await createWorkflowWorker({
+        connection,
+        namespace: namespace ?? 'default',
+        identity,
+        version: readDeploymentVersion(),
+        payloads,
+        tracing,
+        shutdownGraceMs: 10_000,
+      })
+    : undefined;
+  const working = worker?.run();
   const app = await buildApp({
     client,
     config,
@@ -91,13 +125,18 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
-    // Requests in flight (a long-poll included) get this long to finish.
+    // Requests in flight (a long-poll included) and a worker's tasks get this long to finish.
     setTimeout(() => {
-      app.log.warn('requests still open after 10 s; exiting');
+      app.log.warn('requests or workflow tasks still open after 10 s; exiting');
       process.exit(0);
     }, 10_000).unref();
     app
       .close()
+      .then(async () => {
+        // The worker's tasks in hand finish (or are handed back) before the connection closes.
+        worker?.shutdown();
+        await working;
+      })
       .then(() => connection.close())
       .then(() => tracing?.shutdown())
       .then(
@@ -112,7 +151,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', close);
 
   const address = await app.listen({ host: config.host, port: config.port });
-  console.log(`api ready url=${address}`);
+  console.log(`api ready url=${address}${worker ? ` eager_start=on worker=${identity}` : ''}`);
 }
 
 main().catch((err: unknown) => {

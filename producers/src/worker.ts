@@ -2,11 +2,9 @@
  * Entry point of the workflow worker: serves CalculateWorkflow on calculation-task-queue.
  */
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
-import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { WORKFLOW_TASK_QUEUE, WORKFLOW_TYPE } from '@calc/contracts';
 import {
-  dataConverter,
   exitOnSettingsError,
   readDeploymentVersion,
   readPayloadSettings,
@@ -14,10 +12,10 @@ import {
   setUpTracing,
   startProbe,
   workerIdentity,
-  workerDeploymentOptions,
   workerRuntimeOptions,
   workerSettings,
 } from '@calc/telemetry';
+import { createWorkflowWorker } from './workflow-worker';
 
 async function main(): Promise<void> {
   const settings = readSettings(workerSettings);
@@ -36,18 +34,14 @@ async function main(): Promise<void> {
   const { connectionOptions, namespace } = loadClientConnectConfig();
   const connection = await NativeConnection.connect(connectionOptions);
   try {
-    const worker = await Worker.create({
+    const worker = await createWorkflowWorker({
       connection,
       namespace: namespace ?? 'default',
-      taskQueue: WORKFLOW_TASK_QUEUE,
       identity,
-      workerDeploymentOptions: workerDeploymentOptions(version),
-      workflowsPath: require.resolve('./workflows'),
-      // The codec runs here, outside the sandbox; the failure converter goes into the bundle.
-      dataConverter: dataConverter(payloads),
-      shutdownGraceTime: settings.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
-      // Workflow spans are made in the sandbox and handed out through a sink to this processor.
-      plugins: tracing ? [new OpenTelemetryPlugin(tracing)] : [],
+      version,
+      payloads,
+      tracing,
+      shutdownGraceMs: settings.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
     });
     // Worker.run() polls from its first tick; the Runtime turns SIGINT/SIGTERM into a drain.
     const running = worker.run();
