@@ -63,6 +63,9 @@ export const optionalPort = () => port({ default: undefined });
 export const replica = matching(new RegExp(settings.replica.pattern), settings.replica.rule, (raw) => raw);
 
 export type LogFormat = 'json' | 'text';
+/** A switch such as PAYLOAD_ENCRYPTION: `on` or `off`. */
+export const onOff = matching(/^(on|off)$/, encryption.switchRule, (raw) => raw === 'on');
+
 export const logFormat = matching<LogFormat>(/^(json|text)$/, settings.logFormat.rule, (raw) => raw as LogFormat);
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
@@ -173,11 +176,7 @@ export type PayloadSettings =
 export function readPayloadSettings(env: Env = process.env): PayloadSettings {
   const { [encryption.switchVariable]: on } = readSettings(
     {
-      [encryption.switchVariable]: matching(
-        /^(on|off)$/,
-        encryption.switchRule,
-        (raw) => raw === 'on',
-      )({ default: true }),
+      [encryption.switchVariable]: onOff({ default: true }),
     },
     env,
   );

@@ -3,7 +3,7 @@
  * Every value has a default; a malformed one throws SettingsError naming the variable.
  */
 import { str } from 'envalid';
-import { logFormat, matching, readSettings, wholeNumber, type LogFormat } from '@calc/telemetry';
+import { logFormat, matching, onOff, readSettings, wholeNumber, type LogFormat } from '@calc/telemetry';
 import { DEFAULT_OPTIONS, type CalculateOptions } from './workflows';
 
 export interface ApiConfig {
@@ -27,8 +27,6 @@ export interface ApiConfig {
    */
   eagerStart: boolean;
 }
-
-const onOff = matching(/^(on|off)$/, 'on or off', (raw) => raw === 'on');
 
 /** A web origin as browsers send it: scheme, host and port if not the default, nothing more. */
 const origin = matching(/^https?:\/\/[^/?#\s]+$/, 'an origin such as http://localhost:8080', (raw) => {

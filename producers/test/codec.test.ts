@@ -188,6 +188,22 @@ describe('codec server CORS', () => {
   });
 });
 
+describe('API settings', () => {
+  it('takes API_EAGER_START as on or off, off by default, and refuses anything else', () => {
+    assert.equal(loadApiConfig({}).eagerStart, false);
+    assert.equal(loadApiConfig({ API_EAGER_START: 'on' }).eagerStart, true);
+    assert.equal(loadApiConfig({ API_EAGER_START: 'off' }).eagerStart, false);
+    for (const bad of ['true', 'ON', '1']) {
+      assert.throws(
+        () => loadApiConfig({ API_EAGER_START: bad }),
+        (err: unknown) =>
+          err instanceof SettingsError &&
+          err.message === `invalid setting API_EAGER_START=${JSON.stringify(bad)}: expected on or off`,
+      );
+    }
+  });
+});
+
 describe('codec server with API_TOKEN set', () => {
   it('answers 401 without the bearer token and serves with it', async () => {
     for (const direction of ['encode', 'decode']) {
