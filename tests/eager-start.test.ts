@@ -50,6 +50,27 @@ describe('eager workflow start in the API', () => {
     }
   });
 
+  it('SIGTERM to the API stops its worker with it: exit code 0, and the restarted API serves again', async () => {
+    const { pid } = stack.process('api');
+    process.kill(pid, 'SIGTERM');
+    await stack.restarted('api', pid);
+    assert.equal(stack.process('api').exitCode, 0);
+    // The new API listens once its connection is open.
+    for (const until = Date.now() + 30_000; ;) {
+      const up = await fetch(`${stack.api}/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (up) break;
+      assert.ok(Date.now() < until, 'the restarted API did not answer /health within 30 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const res = await fetch(`${stack.api}/?number=5`, { method: 'POST' });
+    const { workflow_id: id } = (await res.json()) as { workflow_id: string };
+    const done = await fetch(`${stack.api}/result/${id}?wait=30`);
+    assert.equal(((await done.json()) as { result: string }).result, calculate(5n).toString());
+  });
+
   it('with the workflow-worker process stopped, calculations still complete on the API alone', async () => {
     const worker = stack.process('workflow-worker');
     process.kill(worker.pid, 'SIGSTOP');

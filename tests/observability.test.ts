@@ -176,6 +176,33 @@ describe('API probes', () => {
   });
 });
 
+describe('API without Temporal', () => {
+  it('started while Temporal is down, says so, listens on nothing, and SIGTERM ends it with 0', async () => {
+    const port = await freePort();
+    const api = spawn(process.execPath, ['producers/dist/server.js'], {
+      cwd: resolve(__dirname, '..'),
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
+        API_PORT: String(port),
+        PAYLOAD_ENCRYPTION: 'off',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    api.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => api.once('exit', (code) => r(code)));
+    for (const until = Date.now() + 20_000; !stderr.includes('is unreachable');) {
+      assert.ok(Date.now() < until, `no word from the API within 20 s: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(stderr, /^api: Temporal at 127\.0\.0\.1:\d+ is unreachable \(.*\); retrying every second$/m);
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/health`));
+    api.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  });
+});
+
 describe('worker probes', () => {
   it('every worker of the stack is ready only while its identity polls its task queue', async () => {
     for (const p of workers()) {

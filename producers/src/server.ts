@@ -86,7 +86,7 @@ async function main(): Promise<void> {
         METRICS_PORT: undefined,
         METRICS_HOST: '',
       },
-      identity,
+      config.eagerStart ? identity : clientIdentity,
     ),
     shutdownSignals: [],
   });
@@ -101,6 +101,7 @@ async function main(): Promise<void> {
     // Puts the trace context into the workflow's headers: the workflow continues the trace.
     interceptors: tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : undefined,
   });
+  let closing = false;
   const worker = config.eagerStart
     ? await createWorkflowWorker({
         connection,
@@ -109,10 +110,19 @@ async function main(): Promise<void> {
         version: readDeploymentVersion(),
         payloads,
         tracing,
+        // Workflow tasks take milliseconds; the stop below bounds the whole drain anyway.
         shutdownGraceMs: 10_000,
       })
     : undefined;
-  const working = worker?.run();
+  // A worker that stops by itself (not from the stop below) takes the API down with it, as it
+  // would the workflow-worker process, so that a supervisor restarts both together.
+  const working = worker?.run().then(() => {
+    if (!closing) throw new Error('the workflow worker stopped');
+  });
+  working?.catch((err: unknown) => {
+    console.error('api: the workflow worker failed:', err);
+    process.exit(1);
+  });
   const app = await buildApp({
     client,
     config,
@@ -120,7 +130,6 @@ async function main(): Promise<void> {
     logger: loggerOptions(config.logFormat, config.logLevel),
   });
 
-  let closing = false;
   const close = (signal: NodeJS.Signals) => {
     if (closing) return;
     closing = true;
