@@ -19,7 +19,8 @@ import { costs, cpuSnapshot } from './cpu';
 import { rotated, sequentialLatency, throughputWindow, type ThroughputResult } from './load';
 import { machine, versions } from './machine';
 import { stackMemory, stackProcesses, type MeasuredProcess } from './procs';
-import { markdown, type BenchResults, type Comparison } from './report';
+import { markdown } from './report';
+import type { BenchResults, Comparison } from './results';
 import { variants, type Variant, type VariantKey } from './variants';
 
 const PAUSE_BETWEEN_WINDOWS_MS = 500;
