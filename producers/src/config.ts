@@ -3,7 +3,16 @@
  * Every value has a default; a malformed one throws SettingsError naming the variable.
  */
 import { str } from 'envalid';
-import { logFormat, matching, onOff, readSettings, wholeNumber, type LogFormat } from '@calc/telemetry';
+import {
+  logFormat,
+  logLevel,
+  matching,
+  onOff,
+  readSettings,
+  wholeNumber,
+  type LogFormat,
+  type LogLevel,
+} from '@calc/telemetry';
 import { DEFAULT_OPTIONS, type CalculateOptions } from './workflows';
 
 export interface ApiConfig {
@@ -17,7 +26,7 @@ export interface ApiConfig {
   /** When set, every route but /health and /ready needs `Authorization: Bearer <token>`. */
   apiToken?: string;
   logFormat: LogFormat;
-  logLevel: string;
+  logLevel: LogLevel;
   /** The one origin (the Temporal UI's) whose pages may call the codec routes; none when unset. */
   codecCorsOrigin?: string;
   /**
@@ -54,7 +63,7 @@ export function loadApiConfig(env: Record<string, string | undefined>): ApiConfi
       ACTIVITY_HEARTBEAT_TIMEOUT_SECONDS: wholeNumber(1, 3600)({ default: DEFAULT_OPTIONS.heartbeatTimeoutSeconds }),
       ACTIVITY_MAXIMUM_ATTEMPTS: wholeNumber(1, 1000)({ default: DEFAULT_OPTIONS.maximumAttempts }),
       LOG_FORMAT: logFormat({ default: 'text' }),
-      LOG_LEVEL: str({ default: 'info' }),
+      LOG_LEVEL: logLevel({ default: 'info' }),
       CODEC_CORS_ORIGIN: origin({ default: undefined }),
       API_EAGER_START: onOff({ default: false }),
     },

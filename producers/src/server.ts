@@ -19,7 +19,6 @@ import {
   workerIdentity,
   workerRuntimeOptions,
   type LogFormat,
-  type LogLevel,
 } from '@calc/telemetry';
 import { WORKFLOW_TYPE } from '@calc/contracts';
 import { NativeConnection, Runtime, TransportError, type NativeConnectionOptions } from '@temporalio/worker';
@@ -82,7 +81,7 @@ async function main(): Promise<void> {
     ...workerRuntimeOptions(
       {
         LOG_FORMAT: config.logFormat,
-        LOG_LEVEL: config.logLevel as LogLevel,
+        LOG_LEVEL: config.logLevel,
         METRICS_PORT: undefined,
         METRICS_HOST: '',
       },

@@ -189,6 +189,15 @@ describe('codec server CORS', () => {
 });
 
 describe('API settings', () => {
+  it('takes LOG_LEVEL by the rule the workers use', () => {
+    assert.equal(loadApiConfig({ LOG_LEVEL: 'WARN' }).logLevel, 'warn');
+    assert.throws(
+      () => loadApiConfig({ LOG_LEVEL: 'loud' }),
+      (err: unknown) =>
+        err instanceof SettingsError && err.message.startsWith('invalid setting LOG_LEVEL="loud": expected one of '),
+    );
+  });
+
   it('takes API_EAGER_START as on or off, off by default, and refuses anything else', () => {
     assert.equal(loadApiConfig({}).eagerStart, false);
     assert.equal(loadApiConfig({ API_EAGER_START: 'on' }).eagerStart, true);
