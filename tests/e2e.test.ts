@@ -8,12 +8,13 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { calculate, EXPONENT, STEPS } from '@calc/contracts';
+import { STEPS } from '@calc/contracts';
 import type { Browser } from 'playwright-core';
 import { launchBrowser } from './browser';
 import { stepRuns } from './history';
 import { ProbeStep } from './probe-workflow';
 import { startStack, ZERO_WAITS, type RunningStack } from './stack';
+import { resultOf as resultAt, userChecks } from './user-checks';
 
 let stack: RunningStack;
 
@@ -28,48 +29,10 @@ after(async () => {
   await stack?.stop();
 });
 
-async function startCalculation(number: string): Promise<string> {
-  const res = await fetch(`${stack.api}/?number=${encodeURIComponent(number)}`, { method: 'POST' });
-  assert.equal(res.status, 202, await res.clone().text());
-  const body = (await res.json()) as { message: string; workflow_id: string };
-  assert.equal(body.message, 'workflow started');
-  assert.equal(res.headers.get('location'), `/result/${body.workflow_id}`);
-  return body.workflow_id;
-}
-
-async function resultOf(id: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${stack.api}/result/${id}?wait=30`);
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+const resultOf = (id: string) => resultAt(stack.api, id);
 
 describe('the pipeline end to end', () => {
-  const cases: [string, string][] = [
-    ['2', '281474976710656'],
-    ['3', '79766443076872509863361'],
-    [
-      '-12345678901234567890123456789012345678901234567890',
-      calculate(-12345678901234567890123456789012345678901234567890n).toString(),
-    ],
-  ];
-  for (const [number, expected] of cases) {
-    it(`POST ${number.length > 10 ? `a ${number.length - 1}-digit number` : number} gives n^${EXPONENT} exactly, ${STEPS.map((s) => s.language).join(' -> ')}`, async () => {
-      const id = await startCalculation(number);
-      const { status, body } = await resultOf(id);
-      assert.equal(status, 200);
-      assert.equal(body.result, expected);
-      assert.deepEqual(body, stack.completed(id, BigInt(number)));
-
-      const steps = await stepRuns(stack.client, id);
-      assert.deepEqual(
-        steps.map((s) => [s.activity, s.taskQueue]),
-        STEPS.map((s) => [s.activity, s.taskQueue]),
-      );
-      // Each step ran on a worker of its own language: `<activity>-<language>-<replica>@host:pid`.
-      steps.forEach((run, i) =>
-        assert.match(run.completedBy!, new RegExp(`^${STEPS[i]!.activity}-${STEPS[i]!.language}-[0-9]+@`)),
-      );
-    });
-  }
+  userChecks(() => stack);
 
   it('runs two distinct power_of_2 replicas', async () => {
     const res = await stack.client.workflowService.describeTaskQueue({
@@ -79,45 +42,6 @@ describe('the pipeline end to end', () => {
     });
     const identities = new Set(res.pollers.map((p) => p.identity?.replace(/@.*/, '')));
     assert.deepEqual([...identities].sort(), ['power_of_2-python-1', 'power_of_2-python-2']);
-  });
-
-  const bad: [string, string][] = [
-    ['missing', ''],
-    ['empty', '?number='],
-    ['decimal', '?number=2.5'],
-    ['letters', '?number=abc'],
-    ['exponent', '?number=1e3'],
-    ['hex', '?number=0x10'],
-    ['whitespace', '?number=%202%20'],
-    ['too many digits', `?number=${'7'.repeat(1001)}`],
-  ];
-  for (const [name, query] of bad) {
-    it(`answers 400 naming number for a ${name} input`, async () => {
-      const res = await fetch(`${stack.api}/${query}`, { method: 'POST' });
-      assert.equal(res.status, 400);
-      const body = (await res.json()) as { message: string };
-      assert.match(body.message, /^number (is required|must be)/);
-      assert.match(body.message, /base-10 integer/);
-    });
-  }
-
-  it('answers 404 for an unknown workflow id', async () => {
-    const res = await fetch(`${stack.api}/result/calculate-does-not-exist`);
-    assert.equal(res.status, 404);
-    assert.match(((await res.json()) as { message: string }).message, /no calculation has the id/);
-  });
-
-  it('serves /docs, /openapi.json, /health, /ready and the Temporal UI', async () => {
-    const docs = await fetch(`${stack.api}/docs/`);
-    assert.equal(docs.status, 200);
-    assert.match(await docs.text(), /swagger-ui/i);
-    const spec = (await (await fetch(`${stack.api}/openapi.json`)).json()) as { openapi: string };
-    assert.match(spec.openapi, /^3\./);
-    assert.equal((await fetch(`${stack.api}/health`)).status, 200);
-    assert.equal((await fetch(`${stack.api}/ready`)).status, 200);
-    const ui = await fetch(stack.ui);
-    assert.equal(ui.status, 200);
-    assert.match(await ui.text(), /<html/i);
   });
 });
 

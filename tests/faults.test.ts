@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { pidIn, runningOn, stepRuns } from './history';
 import { startStack, type RunningStack } from './stack';
+import { finalResult as finalResultAt } from './user-checks';
 
 // power_of_2 waits 10 s, so there is time to act while it runs; the others 3 s.
 const WAITS = { ACTIVITY_1_WAIT_TIMEOUT: '10', ACTIVITY_2_WAIT_TIMEOUT: '3', ACTIVITY_3_WAIT_TIMEOUT: '3' };
@@ -33,22 +34,7 @@ async function start(number: string): Promise<string> {
   return ((await res.json()) as { workflow_id: string }).workflow_id;
 }
 
-/** The final answer of a calculation, riding out the moments when the API or Temporal is down. */
-async function finalResult(id: string, timeoutMs = 120_000): Promise<Record<string, unknown>> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const res = await fetch(`${stack.api}/result/${id}?wait=20`);
-      if (res.status === 200) return (await res.json()) as Record<string, unknown>;
-      assert.ok([202, 503].includes(res.status), `unexpected ${res.status}: ${await res.text()}`);
-    } catch (err) {
-      // The API itself may be restarting.
-      if (!(err instanceof TypeError)) throw err;
-    }
-    if (Date.now() > until) throw new Error(`${id} did not end within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const finalResult = (id: string, timeoutMs?: number) => finalResultAt(stack.api, id, timeoutMs);
 
 const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
 

@@ -1,0 +1,125 @@
+/**
+ * What a user checks first, whatever runs the system: exact results with each step on a
+ * worker of its language, a 400 naming the parameter for every bad input, 404 for an unknown
+ * id, the API's documents and the Temporal UI. The local stack (e2e.test.ts) and the
+ * production file under Docker (compose.test.ts) both run these.
+ */
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import type { Client } from '@temporalio/client';
+import { calculate, EXPONENT, STEPS } from '@calc/contracts';
+import { stepRuns, type StepRun } from './history';
+
+export interface Target {
+  api: string;
+  ui: string;
+  client: Client;
+  /** What `GET /result/{id}` answers once the calculation of `n` completed. */
+  completed: (id: string, n: bigint) => Record<string, unknown>;
+}
+
+export async function startCalculation(api: string, number: string): Promise<string> {
+  const res = await fetch(`${api}/?number=${encodeURIComponent(number)}`, { method: 'POST' });
+  assert.equal(res.status, 202, await res.clone().text());
+  const body = (await res.json()) as { message: string; workflow_id: string };
+  assert.equal(body.message, 'workflow started');
+  assert.equal(res.headers.get('location'), `/result/${body.workflow_id}`);
+  return body.workflow_id;
+}
+
+export async function resultOf(api: string, id: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${api}/result/${id}?wait=30`);
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** The final answer of a calculation, riding out the moments when the API or Temporal is down. */
+export async function finalResult(api: string, id: string, timeoutMs = 120_000): Promise<Record<string, unknown>> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(`${api}/result/${id}?wait=20`);
+      if (res.status === 200) return (await res.json()) as Record<string, unknown>;
+      assert.ok([202, 503].includes(res.status), `unexpected ${res.status}: ${await res.text()}`);
+    } catch (err) {
+      // The API itself may be restarting.
+      if (!(err instanceof TypeError)) throw err;
+    }
+    if (Date.now() > until) throw new Error(`${id} did not end within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export const EXACT_CASES: [string, string][] = [
+  ['2', '281474976710656'],
+  ['3', '79766443076872509863361'],
+  [
+    '-12345678901234567890123456789012345678901234567890',
+    calculate(-12345678901234567890123456789012345678901234567890n).toString(),
+  ],
+];
+
+/** Checks that the steps of a calculation ran in order, each on a worker of its language. */
+export function assertStepsByLanguage(steps: StepRun[]): void {
+  assert.deepEqual(
+    steps.map((s) => [s.activity, s.taskQueue]),
+    STEPS.map((s) => [s.activity, s.taskQueue]),
+  );
+  // Each step ran on a worker of its own language: `<activity>-<language>-<replica>@host:pid`.
+  steps.forEach((run, i) =>
+    assert.match(run.completedBy!, new RegExp(`^${STEPS[i]!.activity}-${STEPS[i]!.language}-[0-9]+@`)),
+  );
+}
+
+export function userChecks(target: () => Target): void {
+  for (const [number, expected] of EXACT_CASES) {
+    it(`POST ${number.length > 10 ? `a ${number.length - 1}-digit number` : number} gives n^${EXPONENT} exactly, ${STEPS.map((s) => s.language).join(' -> ')}`, async () => {
+      const { api, client, completed } = target();
+      const id = await startCalculation(api, number);
+      const { status, body } = await resultOf(api, id);
+      assert.equal(status, 200);
+      assert.equal(body.result, expected);
+      assert.deepEqual(body, completed(id, BigInt(number)));
+      assertStepsByLanguage(await stepRuns(client, id));
+    });
+  }
+
+  const bad: [string, string][] = [
+    ['missing', ''],
+    ['empty', '?number='],
+    ['decimal', '?number=2.5'],
+    ['letters', '?number=abc'],
+    ['exponent', '?number=1e3'],
+    ['hex', '?number=0x10'],
+    ['whitespace', '?number=%202%20'],
+    ['too many digits', `?number=${'7'.repeat(1001)}`],
+  ];
+  for (const [name, query] of bad) {
+    it(`answers 400 naming number for a ${name} input`, async () => {
+      const res = await fetch(`${target().api}/${query}`, { method: 'POST' });
+      assert.equal(res.status, 400);
+      const body = (await res.json()) as { message: string };
+      assert.match(body.message, /^number (is required|must be)/);
+      assert.match(body.message, /base-10 integer/);
+    });
+  }
+
+  it('answers 404 for an unknown workflow id', async () => {
+    const res = await fetch(`${target().api}/result/calculate-does-not-exist`);
+    assert.equal(res.status, 404);
+    assert.match(((await res.json()) as { message: string }).message, /no calculation has the id/);
+  });
+
+  it('serves /docs, /openapi.json, /health, /ready and the Temporal UI', async () => {
+    const { api, ui } = target();
+    const docs = await fetch(`${api}/docs/`);
+    assert.equal(docs.status, 200);
+    assert.match(await docs.text(), /swagger-ui/i);
+    const spec = (await (await fetch(`${api}/openapi.json`)).json()) as { openapi: string };
+    assert.match(spec.openapi, /^3\./);
+    assert.equal((await fetch(`${api}/health`)).status, 200);
+    assert.equal((await fetch(`${api}/ready`)).status, 200);
+    const page = await fetch(ui);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<html/i);
+  });
+}
