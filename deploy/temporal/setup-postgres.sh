@@ -2,8 +2,7 @@
 # Creates Temporal's two PostgreSQL databases and brings their schemas to the version the
 # server expects. Safe to run on every start: `create` ignores a database that exists,
 # `setup-schema -v 0.0` never lowers a recorded version, and `update-schema` applies only
-# the steps not yet recorded. Runs in temporalio/admin-tools (compose) and on a developer
-# machine (deploy/postgres-e2e.ts), so it sticks to POSIX sh and temporal-sql-tool.
+# the steps not yet recorded. Runs in the admin-tools image: POSIX sh and temporal-sql-tool.
 set -eu
 
 : "${POSTGRES_SEEDS:?POSTGRES_SEEDS names the PostgreSQL host}"
@@ -11,10 +10,9 @@ set -eu
 # temporal-sql-tool reads the password from SQL_PASSWORD.
 export SQL_PASSWORD="${SQL_PASSWORD:-${POSTGRES_PWD:-}}"
 port="${DB_PORT:-5432}"
-tool="${TEMPORAL_SQL_TOOL:-temporal-sql-tool}"
 
 sql() {
-    "$tool" --plugin postgres12 --endpoint "$POSTGRES_SEEDS" --port "$port" \
+    temporal-sql-tool --plugin postgres12 --endpoint "$POSTGRES_SEEDS" --port "$port" \
         --user "$POSTGRES_USER" "$@"
 }
 
