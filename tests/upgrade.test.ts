@@ -1,5 +1,5 @@
 /**
- * A rolling upgrade under load, as a release does it (README, "How to release"): version A of
+ * A rolling upgrade under load, as a release does it (docs/releases.md): version A of
  * all five workers serves a few hundred calculations in flight; version B comes up beside it
  * and becomes the Worker Deployment's current version; A drains and stops. Every calculation
  * must complete exactly, each entirely on one version (its workflow tasks and its three steps,

@@ -2,7 +2,7 @@
 # Makes calculation.<BUILD_ID> the current version of the Worker Deployment, so that new
 # calculations go to the workers of this release; workflows pinned to an older version finish
 # there. Runs in temporalio/admin-tools (compose) once the release's workers poll, and by hand
-# against any cluster (README, "How to release"). The server refuses a version none of whose
+# against any cluster (docs/releases.md). The server refuses a version none of whose
 # workers it has seen poll, so the call is retried for a while.
 set -eu
 

@@ -7,7 +7,7 @@
  *   make build && node --import tsx tests/replay/record.ts
  *
  * Run it only when a change to the workflow is meant to break replay of older histories (see
- * "How to release" in the README); the new files then describe the new code.
+ * docs/releases.md); the new files then describe the new code.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
