@@ -1,13 +1,13 @@
 /**
- * The benchmark's results (results.ts) as a Markdown report: tables, Mermaid charts, the
+ * The benchmark's results (results.ts) as a Markdown report: tables, a Mermaid chart, the
  * targets and the comparison with other settings.
  */
 import { BASELINE_SERVICE } from './baseline';
 import { costSummary, ratios, servedBy, type BenchResults, type CostSummary } from './results';
 import type { VariantKey } from './variants';
 
-const n1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-');
-const n2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '-');
+const fixed = (digits: number) => (v: number) => (Number.isFinite(v) ? v.toFixed(digits) : '-');
+const [n1, n2] = [fixed(1), fixed(2)];
 
 function table(header: string[], rows: string[][]): string {
   return [
@@ -71,11 +71,6 @@ function costSections(results: BenchResults, variantKeys: VariantKey[], concurre
       '',
     ].join('\n');
   });
-  const direct8 = summaries.find((x) => x.variant === 'direct' && x.concurrency === 8) ?? summaries[0]!;
-  const window8 = results.throughput.find(
-    (t) => t.variant === direct8.variant && t.concurrency === direct8.concurrency,
-  );
-  const bars = window8?.cpu ? servedBy(direct8.variant, window8.cpu).filter((p) => p.service !== 'launcher') : [];
   return [
     '## CPU per calculation (ms)',
     '',
@@ -97,14 +92,6 @@ function costSections(results: BenchResults, variantKeys: VariantKey[], concurre
         n1(x.benchClient),
       ]),
     ),
-    '',
-    '```mermaid',
-    'xychart-beta',
-    `  title "CPU ms per calculation, ${label(direct8.variant)}, c=${direct8.concurrency}"`,
-    `  x-axis [${bars.map((p) => `"${p.name}"`).join(', ')}]`,
-    '  y-axis "ms of CPU"',
-    `  bar [${bars.map((p) => p.perCalcMs.toFixed(1)).join(', ')}]`,
-    '```',
     '',
     'Each process, per variant (ms per calculation):',
     '',
@@ -238,17 +225,7 @@ export function markdown(results: BenchResults): string {
     '',
     results.api.length
       ? table(
-          [
-            'endpoint',
-            'connections',
-            'seconds',
-            'requests/s',
-            'p50 ms',
-            'p99 ms',
-            'requests',
-            'errors',
-            'status codes',
-          ],
+          'endpoint,connections,seconds,requests/s,p50 ms,p99 ms,requests,errors,status codes'.split(','),
           results.api.map((a) => [
             a.endpoint,
             String(a.connections),
