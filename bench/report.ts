@@ -8,6 +8,7 @@ import type { VariantKey } from './variants';
 
 const fixed = (digits: number) => (v: number) => (Number.isFinite(v) ? v.toFixed(digits) : '-');
 const [n1, n2] = [fixed(1), fixed(2)];
+const labelOf = (results: BenchResults, k: VariantKey) => results.labels[k] ?? k;
 
 function table(header: string[], rows: string[][]): string {
   return [
@@ -37,11 +38,11 @@ function throughputChart(results: BenchResults, variantKeys: VariantKey[], concu
     `  x-axis "concurrent clients" [${concurrencies.map((c) => `"${c}"`).join(', ')}]`,
     '  y-axis "calculations / s"',
     ...variantKeys.map(
-      (k) => `  line "${results.labels[k] ?? k}" [${concurrencies.map((c) => perSecond(k, c).toFixed(1)).join(', ')}]`,
+      (k) => `  line "${labelOf(results, k)}" [${concurrencies.map((c) => perSecond(k, c).toFixed(1)).join(', ')}]`,
     ),
     '```',
     '',
-    `Lines: ${variantKeys.map((k) => `${LINE_COLORS[k]?.name}: ${results.labels[k] ?? k}`).join('; ')}.`,
+    `Lines: ${variantKeys.map((k) => `${LINE_COLORS[k]?.name}: ${labelOf(results, k)}`).join('; ')}.`,
   ].join('\n');
 }
 
@@ -49,7 +50,6 @@ function throughputChart(results: BenchResults, variantKeys: VariantKey[], concu
 function costSections(results: BenchResults, variantKeys: VariantKey[], concurrencies: number[]): string[] {
   const summaries = results.throughput.flatMap((t) => costSummary(t) ?? []);
   if (summaries.length === 0) return [];
-  const label = (k: VariantKey) => results.labels[k] ?? k;
   const ordered = variantKeys.flatMap((k) =>
     concurrencies.flatMap((c) => summaries.filter((x) => x.variant === k && x.concurrency === c)),
   );
@@ -57,7 +57,7 @@ function costSections(results: BenchResults, variantKeys: VariantKey[], concurre
     const windows = concurrencies.map((c) => results.throughput.find((t) => t.variant === k && t.concurrency === c));
     const names = [...new Set(windows.flatMap((w) => (w?.cpu ? servedBy(k, w.cpu).map((p) => p.name) : [])))];
     return [
-      `${label(k)}:`,
+      `${labelOf(results, k)}:`,
       '',
       table(
         ['process', ...concurrencies.map((c) => `c=${c}`)],
@@ -82,7 +82,7 @@ function costSections(results: BenchResults, variantKeys: VariantKey[], concurre
     table(
       ['variant', 'concurrency', 'Temporal server', 'workflow worker', 'API', 'ours', 'server + ours', 'bench client'],
       ordered.map((x) => [
-        label(x.variant),
+        labelOf(results, x.variant),
         String(x.concurrency),
         n1(x.server),
         n1(x.workflowWorker),
@@ -103,7 +103,6 @@ function costSections(results: BenchResults, variantKeys: VariantKey[], concurre
 function comparisonSection(results: BenchResults): string[] {
   const e = results.comparison;
   if (!e) return [];
-  const label = (k: VariantKey) => results.labels[k] ?? k;
   const rows = (['api', 'direct'] as const).flatMap((k) =>
     [k, ...e.stacks.map((x) => `${k}-${x.tag}` as VariantKey)].map((v) => {
       const latency = e.latency.find((l) => l.variant === v)?.summary;
@@ -112,7 +111,7 @@ function comparisonSection(results: BenchResults): string[] {
       const cost = windows.map(costSummary).filter((x): x is CostSummary => x !== undefined);
       const mean = (f: (x: CostSummary) => number) => cost.reduce((a, x) => a + f(x), 0) / cost.length;
       return [
-        label(v),
+        labelOf(results, v),
         n1(latency?.p50 ?? NaN),
         n1(bestWindow?.perSecond ?? NaN),
         n1(mean((x) => x.server)),
@@ -196,7 +195,7 @@ export function markdown(results: BenchResults): string {
     table(
       ['variant', 'calcs', 'p50', 'p95', 'p99', 'mean', 'min', 'max', 'errors'],
       results.latency.map((l) => [
-        results.labels[l.variant] ?? l.variant,
+        labelOf(results, l.variant),
         String(l.summary.count),
         n1(l.summary.p50),
         n1(l.summary.p95),
@@ -211,7 +210,7 @@ export function markdown(results: BenchResults): string {
     '## Throughput, closed loop (calculations completed per second)',
     '',
     table(
-      ['concurrency', ...variantKeys.map((k) => results.labels[k] ?? k)],
+      ['concurrency', ...variantKeys.map((k) => labelOf(results, k))],
       concurrencies.map((c) => [String(c), ...variantKeys.map((k) => cell(k, c))]),
     ),
     '',
