@@ -49,7 +49,8 @@ $(PY_DIR)/.venv/.stamp: $(TOOLS)/.stamp $(PY_DIR)/pyproject.toml $(PY_DIR)/uv.lo
 	cd $(PY_DIR) && ../../$(UV) sync --locked --python python3
 	touch $@
 
-$(GO_DIR)/bin/power_of_4: $(GO_DIR)/go.mod $(GO_DIR)/go.sum $(wildcard $(GO_DIR)/*.go)
+$(GO_DIR)/bin/power_of_4: $(GO_DIR)/go.mod $(GO_DIR)/go.sum $(wildcard $(GO_DIR)/*.go) \
+		contracts/contract.json contracts/go.mod $(wildcard contracts/*.go)
 	cd $(GO_DIR) && go mod download && go build -o bin/power_of_4 .
 
 install: $(TOOLS)/.stamp node_modules/.stamp $(PY_DIR)/.venv/.stamp $(GO_DIR)/bin/power_of_4
@@ -98,8 +99,9 @@ lint: build
 	node_modules/.bin/prettier --check .
 	cd $(PY_DIR) && ../../$(UV) run --locked ruff check . && ../../$(UV) run --locked ruff format --check . \
 		&& ../../$(UV) run --locked mypy
-	cd $(GO_DIR) && test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: the files above need formatting"; exit 1; }
+	test -z "$$(gofmt -l $(GO_DIR) contracts)" || { gofmt -l $(GO_DIR) contracts; echo "gofmt: the files above need formatting"; exit 1; }
 	cd $(GO_DIR) && go vet ./...
+	cd contracts && go vet ./...
 	PRE_COMMIT_HOME=$(TOOLS)/pre-commit $(TOOLS)/bin/pre-commit run --all-files --show-diff-on-failure
 
 test-unit: build

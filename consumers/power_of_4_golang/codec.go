@@ -1,12 +1,12 @@
 package main
 
-// Payload encryption in the format every process of the project shares (contracts/contract.json
-// "encryption"), so that a payload encrypted by one language is decrypted by the others.
-
 import (
+	"cmp"
 	"crypto/aes"
 	"crypto/cipher"
+	"encoding/base64"
 	"fmt"
+	"strings"
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
@@ -14,102 +14,83 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// Codec is a converter.PayloadCodec that encrypts each payload, metadata and data together,
-// with AES-256-GCM: data = nonce || ciphertext || tag, the key id in the metadata.
+// Codec is the payload codec every process of the project shares (contract.json "encryption"),
+// so that what one language encrypts the others decrypt.
 type Codec struct {
 	keyID string
 	aeads map[string]cipher.AEAD
 }
 
-var _ converter.PayloadCodec = (*Codec)(nil)
-
-// NewCodec returns a codec that encrypts with the key keyID and decrypts with any of keys.
-func NewCodec(keys payloadKeys, keyID string) (*Codec, error) {
-	c := &Codec{keyID: keyID, aeads: make(map[string]cipher.AEAD, len(keys))}
-	for _, k := range keys {
-		if len(k.Secret) != KeyBytes {
-			return nil, fmt.Errorf("key %q has %d bytes, want %d", k.ID, len(k.Secret), KeyBytes)
+// NewCodec takes PAYLOAD_KEYS' comma-separated id:key pairs, any of which decrypts, and
+// encrypts with keyID, by default the first. Its errors never show a key.
+func NewCodec(keys, keyID string) (*Codec, error) {
+	enc := contract.Encryption
+	c := &Codec{keyID: keyID, aeads: map[string]cipher.AEAD{}}
+	for pair := range strings.SplitSeq(keys, ",") {
+		id, encoded, _ := strings.Cut(pair, ":")
+		// Strict decoding still skips line breaks, which standard base64 never holds.
+		key, err := base64.StdEncoding.Strict().DecodeString(encoded)
+		if err != nil || len(key) != enc.KeyBytes || strings.ContainsAny(encoded, "\r\n") ||
+			c.aeads[id] != nil || !matches(enc.KeyIDPattern)(id) {
+			return nil, invalidSetting(enc.KeysVariable, "", enc.KeysRule)
 		}
-		block, err := aes.NewCipher(k.Secret)
-		if err != nil {
-			return nil, fmt.Errorf("key %q: %w", k.ID, err)
-		}
-		// A fresh random 12-byte nonce put in front of the ciphertext is exactly the shared
-		// format, so the standard library does the nonce handling.
-		aead, err := cipher.NewGCMWithRandomNonce(block)
-		if err != nil {
-			return nil, fmt.Errorf("key %q: %w", k.ID, err)
-		}
-		c.aeads[k.ID] = aead
+		block, _ := aes.NewCipher(key) // fails only for a key length other than 16, 24 or 32
+		// A fresh random nonce in front of the ciphertext and tag is exactly the shared format.
+		c.aeads[id], _ = cipher.NewGCMWithRandomNonce(block)
+		c.keyID = cmp.Or(c.keyID, id)
 	}
-	if _, ok := c.aeads[keyID]; !ok {
-		return nil, fmt.Errorf("no key with id %q", keyID)
+	if c.aeads[c.keyID] == nil {
+		return nil, invalidSetting(enc.KeyIDVariable, c.keyID, enc.KeyIDRule)
 	}
 	return c, nil
 }
 
-// Encode encrypts every payload with the current key.
+// Encode encrypts each whole serialized payload with the current key, whose id it records.
 func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
-	aead := c.aeads[c.keyID]
 	out := make([]*commonpb.Payload, len(payloads))
 	for i, p := range payloads {
 		plain, err := proto.Marshal(p)
 		if err != nil {
-			return nil, fmt.Errorf("serialize payload: %w", err)
+			return nil, err
 		}
-		out[i] = &commonpb.Payload{
-			Metadata: map[string][]byte{
-				converter.MetadataEncoding: []byte(EncryptedEncoding),
-				KeyIDMetadata:              []byte(c.keyID),
-			},
-			Data: aead.Seal(nil, nil, plain, nil),
-		}
+		out[i] = &commonpb.Payload{Data: c.aeads[c.keyID].Seal(nil, nil, plain, nil), Metadata: map[string][]byte{
+			converter.MetadataEncoding:        []byte(contract.Encryption.Encoding),
+			contract.Encryption.KeyIDMetadata: []byte(c.keyID),
+		}}
 	}
 	return out, nil
 }
 
-// Decode decrypts the encrypted payloads with the key their metadata names and passes the
-// others through unchanged.
+// Decode decrypts the encrypted payloads with the key each names and passes the others through.
 func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
 	out := make([]*commonpb.Payload, len(payloads))
 	for i, p := range payloads {
-		if string(p.GetMetadata()[converter.MetadataEncoding]) != EncryptedEncoding {
-			out[i] = p
+		out[i] = p
+		if string(p.Metadata[converter.MetadataEncoding]) != contract.Encryption.Encoding {
 			continue
 		}
-		id := string(p.GetMetadata()[KeyIDMetadata])
+		id := string(p.Metadata[contract.Encryption.KeyIDMetadata])
 		aead, ok := c.aeads[id]
 		if !ok {
 			return nil, fmt.Errorf("payload encrypted with unknown key id %q", id)
 		}
-		plain, err := aead.Open(nil, nil, p.GetData(), nil)
+		plain, err := aead.Open(nil, nil, p.Data, nil)
 		if err != nil {
-			return nil, fmt.Errorf("decrypt payload with key id %q: %w", id, err)
+			return nil, fmt.Errorf("payload encrypted with key id %q: %w", id, err)
 		}
-		original := &commonpb.Payload{}
-		if err := proto.Unmarshal(plain, original); err != nil {
-			return nil, fmt.Errorf("decrypted payload with key id %q is not a payload: %w", id, err)
+		out[i] = &commonpb.Payload{}
+		if err := proto.Unmarshal(plain, out[i]); err != nil {
+			return nil, err
 		}
-		out[i] = original
 	}
 	return out, nil
 }
 
-// Converters returns the client's data and failure converters: with encryption on, payloads
-// and failure messages and stack traces go through the codec; off, both are nil, which leaves
-// the SDK's defaults.
-func Converters(cfg Settings) (converter.DataConverter, converter.FailureConverter, error) {
-	if !cfg.PayloadEncryption {
-		return nil, nil, nil
-	}
-	codec, err := NewCodec(cfg.PayloadKeys, cfg.PayloadKeyID)
-	if err != nil {
-		return nil, nil, err
-	}
-	data := converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), codec)
-	failures := temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
-		DataConverter:          data,
-		EncodeCommonAttributes: true,
+// Converters are the client's converters through the codec; encoding the common attributes
+// puts failure messages and stack traces in encrypted payloads too.
+func (c *Codec) Converters() (converter.DataConverter, converter.FailureConverter) {
+	data := converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), c)
+	return data, temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
+		DataConverter: data, EncodeCommonAttributes: true,
 	})
-	return data, failures, nil
 }

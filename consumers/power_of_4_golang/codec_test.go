@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"os"
@@ -54,11 +55,7 @@ type vectorCase struct {
 // newTestCodec returns a codec over the shared test keys that encrypts with keyID.
 func newTestCodec(t *testing.T, keyID string) *Codec {
 	t.Helper()
-	keys, err := parsePayloadKeys(testKeys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := NewCodec(keys.(payloadKeys), keyID)
+	c, err := NewCodec(testKeys, keyID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +83,7 @@ func writeGoVectors(t *testing.T) {
 		{"binary/null payload", "test-1", nil},
 		{`string payload "2401" encrypted with test-2`, "test-2", "2401"},
 	}
-	file := codecVectors{Producer: Language, Keys: testKeys}
+	file := codecVectors{Producer: step.Language, Keys: testKeys}
 	for _, c := range cases {
 		plain := toPayload(t, c.value)
 		enc, err := newTestCodec(t, c.keyID).Encode([]*commonpb.Payload{plain})
@@ -136,8 +133,8 @@ func TestSharedCodecVectors(t *testing.T) {
 			codec := newTestCodec(t, "test-1")
 			for _, c := range v.Cases {
 				enc := c.Encrypted.proto()
-				if len(enc.Metadata) != 2 || string(enc.Metadata[converter.MetadataEncoding]) != EncryptedEncoding {
-					t.Errorf("%s: encrypted metadata %q, want only %s and %s", c.Name, enc.Metadata, converter.MetadataEncoding, KeyIDMetadata)
+				if len(enc.Metadata) != 2 || string(enc.Metadata[converter.MetadataEncoding]) != "binary/encrypted" {
+					t.Errorf("%s: encrypted metadata %q, want only %s and %s", c.Name, enc.Metadata, converter.MetadataEncoding, "encryption-key-id")
 				}
 				got, err := codec.Decode([]*commonpb.Payload{enc})
 				if err != nil {
@@ -175,14 +172,14 @@ func TestEncodeUsesAFreshNonce(t *testing.T) {
 	serialized, _ := proto.Marshal(plain)
 	nonces := map[string]bool{}
 	for _, enc := range append(first, second...) {
-		if got := string(enc.Metadata[KeyIDMetadata]); got != "test-2" || len(enc.Metadata) != 2 ||
-			string(enc.Metadata[converter.MetadataEncoding]) != EncryptedEncoding {
+		if got := string(enc.Metadata["encryption-key-id"]); got != "test-2" || len(enc.Metadata) != 2 ||
+			string(enc.Metadata[converter.MetadataEncoding]) != "binary/encrypted" {
 			t.Errorf("metadata %q", enc.Metadata)
 		}
-		if want := NonceBytes + len(serialized) + 16; len(enc.Data) != want {
+		if want := 12 + len(serialized) + 16; len(enc.Data) != want {
 			t.Errorf("%d bytes of data, want nonce, ciphertext and tag: %d", len(enc.Data), want)
 		}
-		nonces[string(enc.Data[:NonceBytes])] = true
+		nonces[string(enc.Data[:12])] = true
 		back, err := newTestCodec(t, "test-1").Decode([]*commonpb.Payload{enc})
 		if err != nil || !proto.Equal(back[0], plain) {
 			t.Errorf("decrypts to %v, %v; want %v", back, err, plain)
@@ -215,7 +212,7 @@ func TestDecodePassesPlainPayloadsThrough(t *testing.T) {
 }
 
 func TestDecodeUnknownKeyIDFails(t *testing.T) {
-	other, err := NewCodec(payloadKeys{{ID: "retired-7", Secret: bytesFrom(9)}}, "retired-7")
+	other, err := NewCodec("retired-7:"+base64.StdEncoding.EncodeToString(bytesFrom(9)), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,44 +241,28 @@ func TestDecodeFlippedByteFails(t *testing.T) {
 		}
 	}
 	short := proto.Clone(enc[0]).(*commonpb.Payload)
-	short.Data = short.Data[:NonceBytes]
+	short.Data = short.Data[:12]
 	if _, err := codec.Decode([]*commonpb.Payload{short}); err == nil {
 		t.Error("a truncated payload decoded without error")
 	}
 }
 
 func TestNewCodecRefusesAnUnknownCurrentKey(t *testing.T) {
-	keys, _ := parsePayloadKeys(testKeys)
-	if _, err := NewCodec(keys.(payloadKeys), "test-3"); err == nil {
+	if _, err := NewCodec(testKeys, "test-3"); err == nil {
 		t.Error("a codec without its current key was made")
 	}
-	if _, err := NewCodec(payloadKeys{{ID: "k", Secret: bytesFrom(0)[:16]}}, "k"); err == nil {
-		t.Error("a 16-byte key was accepted")
+	if _, err := NewCodec("k:"+base64.StdEncoding.EncodeToString(bytesFrom(0)[:16]), "k"); err == nil {
+		t.Error("a 16-byte (AES-128) key was accepted")
 	}
 }
 
 func TestConverters(t *testing.T) {
-	off, err := load(map[string]string{EncryptionVariable: "off"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if data, failures, err := Converters(off); data != nil || failures != nil || err != nil {
-		t.Errorf("encryption off gives %v, %v, %v; want the SDK's defaults", data, failures, err)
-	}
-
-	on, err := load(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, failures, err := Converters(on)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, failures := newTestCodec(t, "test-1").Converters()
 	p, err := data.ToPayload("-12")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(p.Metadata[converter.MetadataEncoding]) != EncryptedEncoding || bytes.Contains(p.Data, []byte("-12")) {
+	if string(p.Metadata[converter.MetadataEncoding]) != "binary/encrypted" || bytes.Contains(p.Data, []byte("-12")) {
 		t.Errorf("payload not encrypted: %v", p)
 	}
 	var back string
@@ -291,10 +272,10 @@ func TestConverters(t *testing.T) {
 
 	// The message of a rejected number travels encrypted and comes back whole.
 	const message = "power_of_4: invalid number 2.5: expected a string of base-10 digits"
-	failure := failures.ErrorToFailure(temporal.NewNonRetryableApplicationError(message, InvalidNumberErrorType, nil))
+	failure := failures.ErrorToFailure(temporal.NewNonRetryableApplicationError(message, "InvalidNumber", nil))
 	attrs := failure.GetEncodedAttributes()
 	if strings.Contains(failure.String(), "invalid number") ||
-		string(attrs.GetMetadata()[converter.MetadataEncoding]) != EncryptedEncoding {
+		string(attrs.GetMetadata()[converter.MetadataEncoding]) != "binary/encrypted" {
 		t.Errorf("failure not encrypted: %v", failure)
 	}
 	err = failures.FailureToError(failure)

@@ -3,7 +3,6 @@ module power_of_4_golang
 go 1.26.0
 
 require (
-	github.com/caarlos0/env/v11 v11.4.2
 	github.com/prometheus/client_golang v1.23.2
 	github.com/uber-go/tally/v4 v4.1.17
 	go.opentelemetry.io/otel v1.47.0
@@ -59,3 +58,7 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260928230214-8a89bd6388cc // indirect
 	google.golang.org/grpc v1.83.2 // indirect
 )
+
+require calc.local/contracts v0.0.0
+
+replace calc.local/contracts => ../../contracts

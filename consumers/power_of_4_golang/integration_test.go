@@ -43,14 +43,14 @@ const (
 // the worker's queue, with the heartbeat timeout the real workflow relies on.
 func callPowerOf4(ctx workflow.Context, input any) (string, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:           TaskQueue,
+		TaskQueue:           step.TaskQueue,
 		StartToCloseTimeout: time.Minute,
 		HeartbeatTimeout:    2 * time.Second,
 		WaitForCancellation: true,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3, InitialInterval: 100 * time.Millisecond},
 	})
 	var out string
-	err := workflow.ExecuteActivity(ctx, ActivityName, input).Get(ctx, &out)
+	err := workflow.ExecuteActivity(ctx, step.Activity, input).Get(ctx, &out)
 	return out, err
 }
 
@@ -78,14 +78,11 @@ func TestIntegrationWithDevServer(t *testing.T) {
 	defer cancel()
 
 	// The test's client encrypts with the other key than the worker, as during a key rotation.
-	keys, err := load(map[string]string{KeyIDVariable: "test-2"})
+	codec, err := NewCodec(testKeys, "test-2")
 	if err != nil {
 		t.Fatal(err)
 	}
-	dataConverter, failureConverter, err := Converters(keys)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dataConverter, failureConverter := codec.Converters()
 	serverOut := &lockedBuffer{}
 	server, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath: cli,
@@ -123,7 +120,7 @@ func TestIntegrationWithDevServer(t *testing.T) {
 		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 			res, err := c.WorkflowService().DescribeTaskQueue(ctx, &workflowservice.DescribeTaskQueueRequest{
 				Namespace:     "default",
-				TaskQueue:     &taskqueuepb.TaskQueue{Name: TaskQueue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
+				TaskQueue:     &taskqueuepb.TaskQueue{Name: step.TaskQueue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
 				TaskQueueType: enumspb.TASK_QUEUE_TYPE_ACTIVITY,
 			})
 			if err != nil {
@@ -140,7 +137,7 @@ func TestIntegrationWithDevServer(t *testing.T) {
 				pollers = append(pollers, fmt.Sprintf("%s %v", p.GetIdentity(), opts))
 			}
 		}
-		t.Errorf("no poller %s of version %s/%s on %s; pollers: %v", proc.identity, itestDeployment, itestBuildID, TaskQueue, pollers)
+		t.Errorf("no poller %s of version %s/%s on %s; pollers: %v", proc.identity, itestDeployment, itestBuildID, step.TaskQueue, pollers)
 	})
 
 	t.Run("the version is current and serves the activity queue", func(t *testing.T) {
@@ -153,7 +150,7 @@ func TestIntegrationWithDevServer(t *testing.T) {
 		if info.CurrentSinceTime.IsZero() {
 			t.Error("the version is not current")
 		}
-		want := client.WorkerDeploymentTaskQueueInfo{Name: TaskQueue, Type: client.TaskQueueTypeActivity}
+		want := client.WorkerDeploymentTaskQueueInfo{Name: step.TaskQueue, Type: client.TaskQueueTypeActivity}
 		if !slices.Contains(info.TaskQueuesInfos, want) {
 			t.Errorf("task queues of the version %v, want %v among them", info.TaskQueuesInfos, want)
 		}
@@ -240,7 +237,7 @@ func TestIntegrationWithDevServer(t *testing.T) {
 // requireEncrypted asserts that p is encrypted with the key keyID.
 func requireEncrypted(t *testing.T, what string, p *commonpb.Payload, keyID string) {
 	t.Helper()
-	if string(p.GetMetadata()[converter.MetadataEncoding]) != EncryptedEncoding || string(p.GetMetadata()[KeyIDMetadata]) != keyID {
+	if string(p.GetMetadata()[converter.MetadataEncoding]) != "binary/encrypted" || string(p.GetMetadata()["encryption-key-id"]) != keyID {
 		t.Errorf("%s not encrypted with %s: metadata %q", what, keyID, p.GetMetadata())
 	}
 }
@@ -284,16 +281,16 @@ func startWorkerProcess(ctx context.Context, t *testing.T, hostPort string) *wor
 		"TEMPORAL_API_KEY=",
 		"TEMPORAL_ADDRESS="+hostPort,
 		"TEMPORAL_NAMESPACE=default",
-		KeysVariable+"="+testKeys,
-		KeyIDVariable+"=",
-		EncryptionVariable+"=",
-		fmt.Sprintf("%s=%g", WaitVariable, itestWait.Seconds()),
-		ReplicaVariable+"="+itestReplica,
-		ShutdownGraceVariable+"=20",
-		DeploymentNameVariable+"="+itestDeployment,
-		BuildIDVariable+"="+itestBuildID,
-		fmt.Sprintf("%s=%d", HealthPortVariable, healthPort),
-		HealthHostVariable+"=",
+		"PAYLOAD_KEYS="+testKeys,
+		"PAYLOAD_KEY_ID=",
+		"PAYLOAD_ENCRYPTION=",
+		fmt.Sprintf("ACTIVITY_2_WAIT_TIMEOUT=%g", itestWait.Seconds()),
+		"WORKER_REPLICA="+itestReplica,
+		"WORKER_SHUTDOWN_GRACE_SECONDS=20",
+		"WORKER_DEPLOYMENT_NAME="+itestDeployment,
+		"WORKER_BUILD_ID="+itestBuildID,
+		fmt.Sprintf("HEALTH_PORT=%d", healthPort),
+		"HEALTH_HOST=",
 	)
 	p := &workerProcess{cmd: cmd, output: &lockedBuffer{}, exited: make(chan error, 1),
 		probe: fmt.Sprintf("http://127.0.0.1:%d", healthPort)}
@@ -312,9 +309,9 @@ func startWorkerProcess(ctx context.Context, t *testing.T, hostPort string) *wor
 	host, _ := os.Hostname()
 	p.identity = fmt.Sprintf("power_of_4-go-%s@%s:%d", itestReplica, host, cmd.Process.Pid)
 	code, body := p.waitReadiness(t, "ready")
-	if code != http.StatusOK || body["identity"] != p.identity || body["task_queue"] != TaskQueue ||
+	if code != http.StatusOK || body["identity"] != p.identity || body["task_queue"] != step.TaskQueue ||
 		body["deployment"] != itestDeployment || body["build_id"] != itestBuildID {
-		t.Fatalf("/readyz answers %d %v, want 200 from %s on %s as %s/%s", code, body, p.identity, TaskQueue, itestDeployment, itestBuildID)
+		t.Fatalf("/readyz answers %d %v, want 200 from %s on %s as %s/%s", code, body, p.identity, step.TaskQueue, itestDeployment, itestBuildID)
 	}
 	return p
 }
@@ -324,7 +321,7 @@ func (p *workerProcess) waitReadiness(t *testing.T, status string) (int, map[str
 	t.Helper()
 	var last string
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		res, err := http.Get(p.probe + ReadinessPath)
+		res, err := http.Get(p.probe + "/readyz")
 		if err != nil {
 			last = err.Error()
 			continue

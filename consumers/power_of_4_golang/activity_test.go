@@ -53,7 +53,7 @@ func newEnv(t *testing.T, acts *Activities) *testsuite.TestActivityEnvironment {
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(testLogger(t))
 	env := suite.NewTestActivityEnvironment()
-	env.RegisterActivityWithOptions(acts.PowerOf4, activity.RegisterOptions{Name: ActivityName})
+	env.RegisterActivityWithOptions(acts.PowerOf4, activity.RegisterOptions{Name: step.Activity})
 	return env
 }
 
@@ -62,7 +62,7 @@ func TestValidVectors(t *testing.T) {
 	env := newEnv(t, &Activities{})
 	for _, vec := range v.Valid {
 		t.Run(vec.Name, func(t *testing.T) {
-			val, err := env.ExecuteActivity(ActivityName, vec.PowerOf2)
+			val, err := env.ExecuteActivity(step.Activity, vec.PowerOf2)
 			if err != nil {
 				t.Fatalf("power_of_4(%.40q): %v", vec.PowerOf2, err)
 			}
@@ -86,7 +86,7 @@ func TestInvalidVectors(t *testing.T) {
 			if err := json.Unmarshal(vec.Value, &value); err != nil {
 				t.Fatal(err)
 			}
-			_, err := env.ExecuteActivity(ActivityName, value)
+			_, err := env.ExecuteActivity(step.Activity, value)
 			appErr := requireInvalidNumber(t, err)
 			if !strings.Contains(appErr.Message(), vec.Mentions) {
 				t.Errorf("message %q does not mention %q", appErr.Message(), vec.Mentions)
@@ -102,13 +102,13 @@ func requireInvalidNumber(t *testing.T, err error) *temporal.ApplicationError {
 	if !errors.As(err, &appErr) {
 		t.Fatalf("want an ApplicationError, got %T: %v", err, err)
 	}
-	if appErr.Type() != InvalidNumberErrorType {
-		t.Errorf("type = %q, want %q", appErr.Type(), InvalidNumberErrorType)
+	if appErr.Type() != "InvalidNumber" {
+		t.Errorf("type = %q, want InvalidNumber", appErr.Type())
 	}
 	if !appErr.NonRetryable() {
 		t.Error("error is retryable, want non-retryable")
 	}
-	prefix := ActivityName + ": invalid number "
+	const prefix = "power_of_4: invalid number "
 	if !strings.HasPrefix(appErr.Message(), prefix) {
 		t.Errorf("message %q does not start with %q", appErr.Message(), prefix)
 	}
@@ -116,7 +116,7 @@ func requireInvalidNumber(t *testing.T, err error) *temporal.ApplicationError {
 }
 
 func TestInvalidNumberMessageShape(t *testing.T) {
-	long := strings.Repeat("1", MaxDigits+1)
+	long := strings.Repeat("1", 100001)
 	cases := []struct {
 		name string
 		raw  string
@@ -133,7 +133,7 @@ func TestInvalidNumberMessageShape(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := ParseNumber(json.RawMessage(c.raw))
+			_, err := (&Activities{}).PowerOf4(context.Background(), json.RawMessage(c.raw))
 			appErr := requireInvalidNumber(t, err)
 			if appErr.Message() != c.want {
 				t.Errorf("message\n got %q\nwant %q", appErr.Message(), c.want)
@@ -142,11 +142,14 @@ func TestInvalidNumberMessageShape(t *testing.T) {
 	}
 }
 
-func TestMaxDigitsAccepted(t *testing.T) {
-	for _, s := range []string{strings.Repeat("9", MaxDigits), "-" + strings.Repeat("9", MaxDigits), "0000"} {
-		raw, _ := json.Marshal(s)
-		if _, err := ParseNumber(raw); err != nil {
-			t.Errorf("ParseNumber(%.20q...): %v", s, err)
+func TestLongestAndNonCanonicalInputs(t *testing.T) {
+	env := newEnv(t, &Activities{})
+	nines := strings.Repeat("9", 100000)
+	for input, want := range map[string]string{nines: "", "-" + nines: "", "0000": "0", "-0": "0", "-02": "16"} {
+		val, err := env.ExecuteActivity(step.Activity, input)
+		var got string
+		if err != nil || val.Get(&got) != nil || got == "" || want != "" && got != want {
+			t.Errorf("power_of_4(%.20q) = %.20q, %v; want %q", input, got, err, want)
 		}
 	}
 }
@@ -192,7 +195,7 @@ func TestWaitHeartbeats(t *testing.T) {
 	env.SetOnActivityHeartbeatListener(func(*activity.Info, converter.EncodedValues) { sent.Add(1) })
 
 	start := time.Now()
-	val, err := env.ExecuteActivity(ActivityName, "3")
+	val, err := env.ExecuteActivity(step.Activity, "3")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +218,7 @@ func TestNoWaitDoesNotHeartbeat(t *testing.T) {
 	counter := &heartbeatCounter{}
 	env := newEnv(t, &Activities{Wait: 0, HeartbeatInterval: time.Millisecond})
 	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{counter}})
-	if _, err := env.ExecuteActivity(ActivityName, "2"); err != nil {
+	if _, err := env.ExecuteActivity(step.Activity, "2"); err != nil {
 		t.Fatal(err)
 	}
 	if n := counter.calls.Load(); n != 0 {
@@ -233,7 +236,7 @@ func TestCancellationStopsWait(t *testing.T) {
 	time.AfterFunc(100*time.Millisecond, func() { cancel(temporal.NewCanceledError()) })
 
 	start := time.Now()
-	_, err := env.ExecuteActivity(ActivityName, "2")
+	_, err := env.ExecuteActivity(step.Activity, "2")
 	if err == nil {
 		t.Fatal("activity completed, want it cancelled")
 	}

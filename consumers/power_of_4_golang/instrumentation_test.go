@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -19,23 +17,14 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-func TestJSONLogsCarryTheIdentity(t *testing.T) {
-	var buf bytes.Buffer
-	NewLogger("json", "power_of_4-go-1@host:1", &buf).Info("computed power", "WorkflowID", "calculate-2-x")
-	var entry map[string]any
-	if err := json.Unmarshal(buf.Bytes(), &entry); err != nil {
-		t.Fatalf("not one JSON record: %q", buf.String())
-	}
-	if entry["identity"] != "power_of_4-go-1@host:1" || entry["WorkflowID"] != "calculate-2-x" {
-		t.Errorf("record %v", entry)
-	}
-}
-
 func TestNoTracingWithoutAnEndpoint(t *testing.T) {
-	tracing, flush, err := StartTracing(context.Background(), Settings{})
-	if tracing != nil || flush != nil || err != nil {
-		t.Errorf("got %v, %v, %v; want nothing", tracing, flush != nil, err)
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "")
+	tracing, flush, err := StartTracing(context.Background())
+	if tracing != nil || err != nil {
+		t.Errorf("got %v, %v; want nothing", tracing, err)
 	}
+	flush() // a no-op, safe to defer
 }
 
 // TestActivitySpansGoOverOTLP runs the activity under the tracing interceptor and checks the
@@ -55,18 +44,16 @@ func TestActivitySpansGoOverOTLP(t *testing.T) {
 	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "")
 	t.Setenv("OTEL_SERVICE_NAME", "")
 
-	tracing, flush, err := StartTracing(context.Background(), Settings{OTLPEndpoint: collector.URL})
-	if err != nil {
-		t.Fatal(err)
+	tracing, flush, err := StartTracing(context.Background())
+	if err != nil || len(tracing) != 1 {
+		t.Fatalf("got %v, %v; want one interceptor", tracing, err)
 	}
 	env := newEnv(t, &Activities{})
-	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{tracing}})
-	if _, err := env.ExecuteActivity(ActivityName, "2"); err != nil {
+	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{tracing[0].(interceptor.WorkerInterceptor)}})
+	if _, err := env.ExecuteActivity(step.Activity, "2"); err != nil {
 		t.Fatal(err)
 	}
-	if err := flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	flush()
 
 	// The collector queues each request before answering it, so flush has left them all here.
 	var names []string
@@ -85,44 +72,36 @@ func TestActivitySpansGoOverOTLP(t *testing.T) {
 			}
 		}
 	}
-	if !slices.Contains(names, DefaultServiceName+" RunActivity:"+ActivityName) {
-		t.Errorf("exported spans %q, want RunActivity:%s from %s", names, ActivityName, DefaultServiceName)
+	if !slices.Contains(names, "power-of-4-go RunActivity:power_of_4") {
+		t.Errorf("exported spans %q, want RunActivity:power_of_4 from power-of-4-go", names)
 	}
 }
 
 func TestMetricsEndpointServesSDKNames(t *testing.T) {
-	handler, stop, err := StartMetrics("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = stop(context.Background())
-
 	// A port in use fails at start, not later in a log line.
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	if _, _, err := StartMetrics(busy.Addr().String()); err == nil {
-		t.Error("StartMetrics on a port in use should fail")
+	if _, err := ServeMetrics(busy.Addr().String()); err == nil || !strings.Contains(err.Error(), busy.Addr().String()) {
+		t.Errorf("a metrics endpoint on a port in use: %v, want an error naming the address", err)
 	}
 
-	free, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := free.Addr().String()
-	_ = free.Close()
-	handler, stop, err = StartMetrics(addr)
+	addr := freeAddr(t)
+	handler, err := ServeMetrics(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = stop(context.Background()) }()
-	handler.WithTags(map[string]string{"task_queue": TaskQueue}).Counter("temporal_activity_task_received").Inc(1)
+	handler.WithTags(map[string]string{"task_queue": step.TaskQueue}).Counter("temporal_activity_task_received").Inc(1)
 	handler.Timer("temporal_activity_execution_latency").Record(250 * time.Millisecond)
 
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		body := scrape(t, "http://"+addr+"/metrics")
 		if strings.Contains(body, `temporal_activity_task_received{task_queue="power-of-4-service-queue"} 1`) &&
-			strings.Contains(body, "temporal_activity_execution_latency_count 1") {
+			strings.Contains(body, "temporal_activity_execution_latency_count 1") &&
+			strings.Contains(body, "temporal_activity_execution_latency_sum 0.25") {
 			return
 		}
 		if time.Now().After(deadline) {
