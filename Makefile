@@ -45,7 +45,8 @@ node_modules/.stamp: package-lock.json package.json */package.json consumers/pow
 	npm ci --no-audit --no-fund
 	touch $@
 
-$(PY_DIR)/.venv/.stamp: $(TOOLS)/.stamp $(PY_DIR)/pyproject.toml $(PY_DIR)/uv.lock
+$(PY_DIR)/.venv/.stamp: $(TOOLS)/.stamp $(PY_DIR)/pyproject.toml $(PY_DIR)/uv.lock \
+		contracts/contract.json contracts/pyproject.toml $(wildcard contracts/calc_contracts/*.py)
 	cd $(PY_DIR) && ../../$(UV) sync --locked --python python3
 	touch $@
 
@@ -97,7 +98,8 @@ lint: build
 	node_modules/.bin/tsc -p tsconfig.tools.json
 	node_modules/.bin/eslint .
 	node_modules/.bin/prettier --check .
-	cd $(PY_DIR) && ../../$(UV) run --locked ruff check . && ../../$(UV) run --locked ruff format --check . \
+	cd $(PY_DIR) && ../../$(UV) run --locked ruff check . ../../contracts \
+		&& ../../$(UV) run --locked ruff format --check . ../../contracts \
 		&& ../../$(UV) run --locked mypy
 	test -z "$$(gofmt -l $(GO_DIR) contracts)" || { gofmt -l $(GO_DIR) contracts; echo "gofmt: the files above need formatting"; exit 1; }
 	cd $(GO_DIR) && go vet ./...

@@ -1,172 +1,74 @@
-"""Every setting of the worker process, checked before anything connects.
-
-The rules and the message are those of contract.json's settings section, so the three
-languages refuse the same values with the same line and exit code.
-"""
+"""The variables the worker reads itself, with contract.json's defaults and rules, checked by
+pydantic-settings before anything connects."""
 
 import base64
-import json
 import re
-from collections.abc import Callable
-from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, field_validator
-from pydantic_core import PydanticCustomError
+from calc_contracts import CONTRACT
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from . import contract
-
-# Long enough to recognise the value, short enough to keep the message on one line.
-_SHOWN_CHARS = 40
-
-# Settings whose value no message may show.
-_SECRETS = frozenset({contract.KEYS_VARIABLE})
-# Standard base64 of exactly 32 bytes: 43 characters and one '=' of padding.
-_KEY_PATTERN = r"[A-Za-z0-9+/]{43}="
-
-
-class SettingsError(ValueError):
-    """The first malformed setting, worded as contract.json's settings message."""
-
-
-def _rule(pattern: str, rule: str, convert: Callable[[str], Any] = str) -> BeforeValidator:
-    """Accept a raw value that matches pattern in full and converts; otherwise fail with rule."""
-
-    def check(raw: str) -> Any:
-        try:
-            if re.fullmatch(pattern, raw) is not None:
-                return convert(raw)
-        except (ValueError, OverflowError):
-            pass
-        raise PydanticCustomError("invalid_setting", rule)
-
-    return BeforeValidator(check)
-
-
-def _seconds(raw: str) -> float:
-    seconds = float(raw)
-    # Hundreds of digits pass the pattern but make no duration (float gives inf).
-    timedelta(seconds=seconds)
-    return seconds
-
-
-def _port(raw: str) -> int:
-    port = int(raw)
-    if not 1 <= port <= 65535:
-        raise ValueError(raw)
-    return port
-
-
-Seconds = Annotated[float, _rule(contract.SECONDS_PATTERN, contract.SECONDS_RULE, _seconds)]
-Replica = Annotated[str, _rule(contract.REPLICA_PATTERN, contract.REPLICA_RULE)]
-Port = Annotated[int | None, _rule("[0-9]+", contract.PORT_RULE, _port)]
-LogFormat = Literal["json", "text"]
-BuildId = Annotated[str, _rule(contract.BUILD_ID_PATTERN, contract.BUILD_ID_RULE)]
-Switch = Annotated[bool, _rule("on|off", contract.ENCRYPTION_RULE, lambda raw: raw == "on")]
-
-
-def parse_keys(raw: str) -> dict[str, bytes]:
-    """PAYLOAD_KEYS as {id: key}; the error never carries the value."""
-    keys: dict[str, bytes] = {}
-    for pair in raw.split(","):
-        key_id, _, key = pair.partition(":")
-        if (
-            re.fullmatch(contract.KEY_ID_PATTERN, key_id) is None
-            or re.fullmatch(_KEY_PATTERN, key) is None
-            or key_id in keys
-        ):
-            raise PydanticCustomError("invalid_setting", contract.KEYS_RULE)
-        keys[key_id] = base64.b64decode(key, validate=True)
-    return keys
+RULES, KEYS, VERSION = CONTRACT["settings"], CONTRACT["encryption"], CONTRACT["deployment"]
+REPLICA, SECONDS = RULES["replica"], RULES["seconds"]
+KEY = KEYS["keyIdPattern"].strip("^$") + ":[A-Za-z0-9+/]{43}="  # 32 bytes in standard base64
+# Text, so that only plain decimals pass (no 1e3, inf or " 1"); 12 characters never overflow.
+Seconds = Annotated[
+    str, Field(pattern=SECONDS["pattern"], max_length=12, description=SECONDS["rule"])
+]
+Port = Annotated[int | None, Field(ge=1, le=65535, description=RULES["port"]["rule"])]
 
 
 class Settings(BaseSettings):
-    """Unset or empty means the default; a port left unset turns its server off."""
+    """Each field comes from the environment variable of its name; unset or empty means the
+    default, and a port left unset turns its server off."""
 
-    # The defaults are already of the final type; only raw environment strings are checked.
-    model_config = SettingsConfigDict(
-        case_sensitive=True, env_ignore_empty=True, validate_default=False, frozen=True
-    )
+    model_config = SettingsConfigDict(env_ignore_empty=True, frozen=True)
 
-    wait_seconds: Seconds = Field(
-        contract.DEFAULT_WAIT_SECONDS, validation_alias=contract.WAIT_VARIABLE
+    activity_1_wait_timeout: Seconds = str(CONTRACT["defaultWaitSeconds"])
+    worker_replica: str = Field(
+        REPLICA["default"], pattern=REPLICA["pattern"], description=REPLICA["rule"]
     )
-    replica: Replica = Field(contract.DEFAULT_REPLICA, validation_alias=contract.REPLICA_VARIABLE)
-    shutdown_grace_seconds: Seconds = Field(
-        contract.DEFAULT_SHUTDOWN_GRACE_SECONDS, validation_alias=contract.SHUTDOWN_GRACE_VARIABLE
+    worker_shutdown_grace_seconds: Seconds = str(RULES["shutdownGrace"]["default"])
+    log_format: Literal["text", "json"] = Field("text", description=RULES["logFormat"]["rule"])
+    metrics_port: Port = None
+    metrics_host: str = "127.0.0.1"
+    health_port: Port = None
+    health_host: str = CONTRACT["probe"]["defaultHost"]
+    worker_deployment_name: str = VERSION["defaultName"]
+    worker_build_id: str = Field(
+        VERSION["defaultBuildId"],
+        pattern=VERSION["buildIdPattern"],
+        description=VERSION["buildIdRule"],
     )
-    log_format: Annotated[
-        LogFormat, _rule("|".join(contract.LOG_FORMATS), contract.LOG_FORMAT_RULE)
-    ] = Field(contract.DEFAULT_LOG_FORMAT, validation_alias=contract.LOG_FORMAT_VARIABLE)
-    metrics_port: Port = Field(None, validation_alias="METRICS_PORT")
-    metrics_host: str = Field("127.0.0.1", validation_alias="METRICS_HOST")
-    health_port: Port = Field(None, validation_alias=contract.HEALTH_PORT_VARIABLE)
-    health_host: str = Field(
-        contract.DEFAULT_HEALTH_HOST, validation_alias=contract.HEALTH_HOST_VARIABLE
-    )
-
-    deployment_name: str = Field(
-        contract.DEFAULT_DEPLOYMENT_NAME, validation_alias=contract.DEPLOYMENT_NAME_VARIABLE
-    )
-    build_id: BuildId = Field(
-        contract.DEFAULT_BUILD_ID, validation_alias=contract.BUILD_ID_VARIABLE
-    )
-    # The three below in this order: each validator reads the ones before it.
-    encryption: Switch = Field(True, validation_alias=contract.ENCRYPTION_VARIABLE)
-    # Checked even when unset, since encryption needs them; the keys stay out of repr.
+    # In this order: each validator below reads the fields above it.
+    payload_encryption: Literal["on", "off"] = Field("on", description=KEYS["switchRule"])
     payload_keys: Annotated[dict[str, bytes] | None, NoDecode] = Field(
-        None, validation_alias=contract.KEYS_VARIABLE, validate_default=True, repr=False
+        None, validate_default=True, repr=False, description=KEYS["keysRule"]
     )
-    payload_key_id: str | None = Field(
-        None, validation_alias=contract.KEY_ID_VARIABLE, validate_default=True
-    )
+    payload_key_id: str | None = Field(None, validate_default=True, description=KEYS["keyIdRule"])
 
     @field_validator("payload_keys", mode="before")
     @classmethod
     def _keys(cls, raw: str | None, info: ValidationInfo) -> dict[str, bytes] | None:
-        if raw is not None:
-            return parse_keys(raw)
-        if info.data.get("encryption") is False:
+        if raw is None and info.data.get("payload_encryption") == "off":
             return None
-        raise PydanticCustomError("invalid_setting", contract.KEYS_RULE)
+        raw = raw or ""  # missing, with encryption on: refused like a malformed value
+        keys = {kid: key for kid, _, key in (pair.partition(":") for pair in raw.split(","))}
+        if not re.fullmatch(f"{KEY}(,{KEY})*", raw) or len(keys) <= raw.count(","):
+            raise ValueError("malformed, or an id given twice")
+        return {kid: base64.b64decode(key) for kid, key in keys.items()}
 
     @field_validator("payload_key_id", mode="before")
     @classmethod
     def _key_id(cls, raw: str | None, info: ValidationInfo) -> str | None:
         keys = info.data.get("payload_keys") or {}
-        if raw is None:
-            return next(iter(keys), None)
-        if raw not in keys:
-            raise PydanticCustomError("invalid_setting", contract.KEY_ID_RULE)
-        return raw
-
-    @property
-    def metrics_address(self) -> str | None:
-        """host:port of the Prometheus endpoint, as the SDK's runtime wants it."""
-        if self.metrics_port is None:
-            return None
-        host = f"[{self.metrics_host}]" if ":" in self.metrics_host else self.metrics_host
-        return f"{host}:{self.metrics_port}"
+        if raw is not None and raw not in keys:
+            raise ValueError("no such key")
+        return raw or next(iter(keys), None)  # the first key encrypts unless one is named
 
 
-def load_settings() -> Settings:
-    """Read the environment, raising SettingsError for the first malformed setting."""
-    try:
-        return Settings()
-    except ValidationError as err:
-        first = err.errors()[0]
-        name = str(first["loc"][0])
-        # A value read from the environment is located by its variable, a default by its field.
-        if name in Settings.model_fields:
-            name = str(Settings.model_fields[name].validation_alias)
-        raise SettingsError(invalid_setting(name, first["input"], first["msg"])) from None
-
-
-def invalid_setting(name: str, raw: str, rule: str) -> str:
-    if name in _SECRETS:
-        return f"invalid setting {name} (value not shown): expected {rule}"
-    shown = json.dumps(raw[:_SHOWN_CHARS], ensure_ascii=False)
-    if len(raw) > _SHOWN_CHARS:
-        shown += "..."
-    return contract.SETTINGS_MESSAGE.format(name=name, value=shown, rule=rule)
+def describe(err: ValidationError) -> str:
+    """The first bad setting and its rule on one line; no value is shown, so no key can leak."""
+    field = str(err.errors()[0]["loc"][0])
+    return f"invalid setting {field.upper()}: expected {Settings.model_fields[field].description}"

@@ -4,6 +4,7 @@
 """
 
 import asyncio
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,6 @@ from temporalio.api.common.v1 import Payload
 from temporalio.converter import DataConverter
 
 from power_of_2.codec import EncryptionCodec
-from power_of_2.settings import parse_keys
 from tests.contract_files import CONTRACTS_DIR
 
 VECTORS_DIR = CONTRACTS_DIR / "codec-vectors"
@@ -30,6 +30,12 @@ CASES: list[tuple[str, Any, str]] = [
     ("empty binary/null payload", None, "test-1"),
     ('string payload "-12" encrypted with test-2', "-12", "test-2"),
 ]
+
+
+def keys_of(spec: str) -> dict[str, bytes]:
+    """A PAYLOAD_KEYS value as {id: key}."""
+    pairs = (pair.partition(":") for pair in spec.split(","))
+    return {kid: base64.b64decode(key) for kid, _, key in pairs}
 
 
 def to_json(payload: Payload) -> dict[str, Any]:
@@ -57,7 +63,7 @@ def load(path: Path) -> dict[str, Any]:
 
 
 async def make_vectors() -> dict[str, Any]:
-    keys = parse_keys(TEST_KEYS)
+    keys = keys_of(TEST_KEYS)
     cases = []
     for name, value, key_id in CASES:
         plain = plain_payload(value)

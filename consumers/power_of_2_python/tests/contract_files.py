@@ -1,4 +1,4 @@
-"""Access to the shared contract files, which live three folders above this one."""
+"""The shared files the tests read beside the contract: vectors and codec vectors."""
 
 import json
 from pathlib import Path
@@ -13,5 +13,4 @@ def load_json(name: str) -> Any:
         return json.load(file)
 
 
-CONTRACT: dict[str, Any] = load_json("contract.json")
 VECTORS: dict[str, Any] = load_json("vectors.json")

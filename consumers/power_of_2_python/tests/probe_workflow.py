@@ -9,7 +9,9 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from power_of_2.contract import ACTIVITY_NAME, TASK_QUEUE
+# Passed through: the sandbox need not re-import the activity's module and its contract file.
+with workflow.unsafe.imports_passed_through():
+    from power_of_2.activities import NAME, STEP
 
 PROBE_TASK_QUEUE = "power-of-2-probe-queue"
 
@@ -20,9 +22,9 @@ class PowerOf2ProbeWorkflow:
     async def run(self, value: Any) -> str:
         # Called by name, as the TypeScript workflow does, so the SDK cannot type the result.
         result: str = await workflow.execute_activity(
-            ACTIVITY_NAME,
+            NAME,
             value,
-            task_queue=TASK_QUEUE,
+            task_queue=STEP["taskQueue"],
             result_type=str,
             start_to_close_timeout=timedelta(seconds=60),
             heartbeat_timeout=timedelta(seconds=5),

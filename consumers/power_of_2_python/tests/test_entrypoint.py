@@ -1,6 +1,5 @@
 """`python -m power_of_2` as a process: start-up checks and identity."""
 
-import json
 import os
 import re
 import socket
@@ -8,36 +7,18 @@ import subprocess
 import sys
 
 import pytest
+from calc_contracts import CONTRACT
 
-from power_of_2.contract import (
-    BUILD_ID_RULE,
-    BUILD_ID_VARIABLE,
-    ENCRYPTION_RULE,
-    ENCRYPTION_VARIABLE,
-    HEALTH_PORT_VARIABLE,
-    KEY_ID_RULE,
-    KEY_ID_VARIABLE,
-    KEYS_RULE,
-    KEYS_VARIABLE,
-    LOG_FORMAT_RULE,
-    PORT_RULE,
-    REPLICA_RULE,
-    REPLICA_VARIABLE,
-    SECONDS_RULE,
-    SETTINGS_EXIT_CODE,
-    SHUTDOWN_GRACE_VARIABLE,
-    WAIT_VARIABLE,
-)
-from power_of_2.worker import build_identity
 from tests.codec_vectors import TEST_KEYS
 from tests.contract_files import PROJECT_DIR
 
+RULES, KEYS, VERSION = CONTRACT["settings"], CONTRACT["encryption"], CONTRACT["deployment"]
 # Nothing listens here: if the worker tried to connect it would fail with a different message.
 _UNREACHABLE = "127.0.0.1:1"
 
 
 def _run_worker(extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TEMPORAL_ADDRESS": _UNREACHABLE, KEYS_VARIABLE: TEST_KEYS, **extra_env}
+    env = {**os.environ, "TEMPORAL_ADDRESS": _UNREACHABLE, "PAYLOAD_KEYS": TEST_KEYS, **extra_env}
     return subprocess.run(
         [sys.executable, "-m", "power_of_2"],
         cwd=PROJECT_DIR,
@@ -53,24 +34,22 @@ def _run_worker(extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     ("variable", "value", "rule"),
     [
         # One per rule: tests/test_settings.py runs every shared vector in process.
-        (WAIT_VARIABLE, "1e3", SECONDS_RULE),
-        (REPLICA_VARIABLE, "two words", REPLICA_RULE),
-        (SHUTDOWN_GRACE_VARIABLE, "1e3", SECONDS_RULE),
-        ("METRICS_PORT", "http", PORT_RULE),
-        (HEALTH_PORT_VARIABLE, "70000", PORT_RULE),
-        ("LOG_FORMAT", "xml", LOG_FORMAT_RULE),
-        (KEY_ID_VARIABLE, "test-3", KEY_ID_RULE),
-        (ENCRYPTION_VARIABLE, "yes", ENCRYPTION_RULE),
-        (BUILD_ID_VARIABLE, "v1/2", BUILD_ID_RULE),
+        ("ACTIVITY_1_WAIT_TIMEOUT", "1e3", RULES["seconds"]["rule"]),
+        ("WORKER_REPLICA", "two words", RULES["replica"]["rule"]),
+        ("WORKER_SHUTDOWN_GRACE_SECONDS", "1e3", RULES["seconds"]["rule"]),
+        ("METRICS_PORT", "http", RULES["port"]["rule"]),
+        ("HEALTH_PORT", "70000", RULES["port"]["rule"]),
+        ("LOG_FORMAT", "xml", RULES["logFormat"]["rule"]),
+        ("PAYLOAD_KEY_ID", "test-3", KEYS["keyIdRule"]),
+        ("PAYLOAD_ENCRYPTION", "yes", KEYS["switchRule"]),
+        ("WORKER_BUILD_ID", "v1/2", VERSION["buildIdRule"]),
     ],
 )
 def test_malformed_setting_stops_before_connecting(variable: str, value: str, rule: str) -> None:
     result = _run_worker({variable: value})
-    assert result.returncode == SETTINGS_EXIT_CODE == 2
+    assert result.returncode == RULES["exitCode"] == 2
     assert result.stdout == ""
-    assert result.stderr == (
-        f"power_of_2 worker: invalid setting {variable}={json.dumps(value)}: expected {rule}\n"
-    )
+    assert result.stderr == f"power_of_2 worker: invalid setting {variable}: expected {rule}\n"
 
 
 @pytest.mark.parametrize(
@@ -82,27 +61,34 @@ def test_malformed_setting_stops_before_connecting(variable: str, value: str, ru
     ],
 )
 def test_malformed_keys_stop_without_showing_the_value(value: str) -> None:
-    result = _run_worker({KEYS_VARIABLE: value})
-    assert result.returncode == SETTINGS_EXIT_CODE
+    result = _run_worker({"PAYLOAD_KEYS": value})
+    assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr == (
-        f"power_of_2 worker: invalid setting {KEYS_VARIABLE} (value not shown):"
-        f" expected {KEYS_RULE}\n"
+        f"power_of_2 worker: invalid setting PAYLOAD_KEYS: expected {KEYS['keysRule']}\n"
     )
     assert "AAECAwQF" not in result.stderr
 
 
 def test_unreachable_server_exits_non_zero() -> None:
-    result = _run_worker({WAIT_VARIABLE: "0"})
-    assert result.returncode != 0
+    result = _run_worker({"ACTIVITY_1_WAIT_TIMEOUT": "0"})
+    assert result.returncode == 1
     assert _UNREACHABLE in result.stderr
     assert "worker ready" not in result.stderr
 
 
 def test_identity_names_activity_language_replica_host_and_pid() -> None:
-    identity = build_identity("3")
-    assert identity == f"power_of_2-python-3@{socket.gethostname()}:{os.getpid()}"
-    assert re.fullmatch(r"power_of_2-python-3@[^:]+:\d+", identity)
+    # Every log line ends with the identity, those of a worker that cannot connect too.
+    result = _run_worker({"WORKER_REPLICA": "3", "LOG_FORMAT": "text"})
+    [identity] = set(re.findall(r"identity=(\S+)", result.stderr))
+    assert re.fullmatch(rf"power_of_2-python-3@{re.escape(socket.gethostname())}:\d+", identity)
+
+
+def test_unknown_connection_profile_is_a_settings_error() -> None:
+    result = _run_worker({"TEMPORAL_PROFILE": "nope"})
+    assert result.returncode == 2
+    assert result.stderr.startswith("power_of_2 worker: ")
+    assert "nope" in result.stderr
 
 
 def test_taken_probe_port_stops_before_connecting() -> None:
@@ -110,7 +96,7 @@ def test_taken_probe_port_stops_before_connecting() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = _run_worker({HEALTH_PORT_VARIABLE: str(port)})
+        result = _run_worker({"HEALTH_PORT": str(port)})
     assert result.returncode == 1
     assert f"cannot serve the probe on 127.0.0.1:{port}" in result.stderr
     assert "connecting" not in result.stderr

@@ -33,22 +33,9 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from power_of_2.codec import encrypting_converter
-from power_of_2.contract import (
-    BUILD_ID_VARIABLE,
-    DEFAULT_DEPLOYMENT_NAME,
-    DEPLOYMENT_NAME_VARIABLE,
-    ENCRYPTED_ENCODING,
-    HEALTH_PORT_VARIABLE,
-    INVALID_NUMBER_ERROR_TYPE,
-    KEY_ID_METADATA,
-    KEY_ID_VARIABLE,
-    KEYS_VARIABLE,
-    TASK_QUEUE,
-    WAIT_VARIABLE,
-)
-from power_of_2.settings import parse_keys
-from tests.codec_vectors import TEST_KEYS
+from power_of_2.activities import STEP
+from power_of_2.codec import ENCODING, KEY_ID, data_converter
+from tests.codec_vectors import TEST_KEYS, keys_of
 from tests.contract_files import PROJECT_DIR
 from tests.probe_client import free_port, get
 from tests.probe_workflow import PROBE_TASK_QUEUE, PowerOf2ProbeWorkflow
@@ -94,7 +81,7 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
     # The test side writes with test-1 and the worker with test-2: keys rotate without a stop.
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(TEMPORAL_CLI),
-        data_converter=encrypting_converter(parse_keys(TEST_KEYS), "test-1"),
+        data_converter=data_converter(keys_of(TEST_KEYS), "test-1"),
     )
     try:
         async with Worker(
@@ -112,7 +99,7 @@ async def worker_process(
     port = free_port()
     # A build id of its own per worker, as a new release would have.
     build_id = f"test-{uuid.uuid4().hex[:12]}"
-    deployment = extra_env.get(DEPLOYMENT_NAME_VARIABLE, DEFAULT_DEPLOYMENT_NAME)
+    deployment = extra_env.get("WORKER_DEPLOYMENT_NAME", "calculation")
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -122,10 +109,10 @@ async def worker_process(
             **os.environ,
             "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
             "TEMPORAL_NAMESPACE": env.client.namespace,
-            HEALTH_PORT_VARIABLE: str(port),
-            KEYS_VARIABLE: TEST_KEYS,
-            KEY_ID_VARIABLE: "test-2",
-            BUILD_ID_VARIABLE: build_id,
+            "HEALTH_PORT": str(port),
+            "PAYLOAD_KEYS": TEST_KEYS,
+            "PAYLOAD_KEY_ID": "test-2",
+            "WORKER_BUILD_ID": build_id,
             **extra_env,
         },
         stderr=asyncio.subprocess.PIPE,
@@ -154,7 +141,7 @@ async def worker_process(
                 break
             await asyncio.sleep(0.1)
         assert body["status"] == "ready"
-        assert body["task_queue"] == TASK_QUEUE
+        assert body["task_queue"] == STEP["taskQueue"]
         assert body["identity"].endswith(f":{process.pid}")
         assert (body["deployment"], body["build_id"]) == (deployment, build_id)
         worker.identity = body["identity"]
@@ -197,7 +184,7 @@ async def _run_probe(client: Client, value: Any, workflow_id: str | None = None)
 
 
 async def test_worker_serves_activity_and_stops_on_sigterm() -> None:
-    async with dev_server() as env, worker_process(env, **{WAIT_VARIABLE: "0"}) as worker:
+    async with dev_server() as env, worker_process(env, ACTIVITY_1_WAIT_TIMEOUT="0") as worker:
         assert worker.identity.startswith("power_of_2-python-1@")
 
         workflow_id = f"probe-{uuid.uuid4()}"
@@ -221,7 +208,7 @@ async def test_worker_serves_activity_and_stops_on_sigterm() -> None:
         assert isinstance(activity_error, ActivityError)
         app_error = activity_error.cause
         assert isinstance(app_error, ApplicationError)
-        assert app_error.type == INVALID_NUMBER_ERROR_TYPE
+        assert app_error.type == "InvalidNumber"
         assert app_error.non_retryable
         assert "power_of_2: invalid number 5:" in app_error.message
 
@@ -237,8 +224,8 @@ async def test_worker_serves_activity_and_stops_on_sigterm() -> None:
         [argument] = scheduled.activity_task_scheduled_event_attributes.input.payloads
         [result_payload] = completed.activity_task_completed_event_attributes.result.payloads
         for payload, key_id in ((argument, b"test-1"), (result_payload, b"test-2")):
-            assert payload.metadata["encoding"] == ENCRYPTED_ENCODING.encode()
-            assert payload.metadata[KEY_ID_METADATA] == key_id
+            assert payload.metadata["encoding"] == ENCODING
+            assert payload.metadata[KEY_ID] == key_id
         failed_history = await env.client.get_workflow_handle(failed_id).fetch_history()
         [failed] = [
             e.activity_task_failed_event_attributes.failure
@@ -246,13 +233,13 @@ async def test_worker_serves_activity_and_stops_on_sigterm() -> None:
             if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED
         ]
         assert "invalid number" not in str(failed)
-        assert failed.encoded_attributes.metadata[KEY_ID_METADATA] == b"test-2"
+        assert failed.encoded_attributes.metadata[KEY_ID] == b"test-2"
 
         assert await worker.stop() == 0
 
 
 async def test_sigterm_lets_the_activity_in_flight_finish() -> None:
-    async with dev_server() as env, worker_process(env, **{WAIT_VARIABLE: "2"}) as worker:
+    async with dev_server() as env, worker_process(env, ACTIVITY_1_WAIT_TIMEOUT="2") as worker:
         handle = await env.client.start_workflow(
             PowerOf2ProbeWorkflow.run, "3", id=f"probe-{uuid.uuid4()}", task_queue=PROBE_TASK_QUEUE
         )
@@ -283,14 +270,14 @@ async def test_pollers_report_the_deployment_version() -> None:
     deployment = "calculation-test"
     async with (
         dev_server() as env,
-        worker_process(env, **{DEPLOYMENT_NAME_VARIABLE: deployment}) as worker,
+        worker_process(env, WORKER_DEPLOYMENT_NAME=deployment) as worker,
     ):
         _, body = await worker.readyz()
         build_id = body["build_id"]
         described = await env.client.workflow_service.describe_task_queue(
             DescribeTaskQueueRequest(
                 namespace=env.client.namespace,
-                task_queue=TaskQueue(name=TASK_QUEUE),
+                task_queue=TaskQueue(name=STEP["taskQueue"]),
                 task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
             )
         )

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from power_of_2.observability import log_formatter, set_up_tracing
+from power_of_2.worker import log_formatter, set_up_tracing
 
 IDENTITY = "power_of_2-python-1@host:1"
 

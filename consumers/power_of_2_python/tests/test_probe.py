@@ -4,30 +4,29 @@ import http.client
 from collections.abc import Iterator
 
 import pytest
-from temporalio.common import WorkerDeploymentVersion
 
-from power_of_2.probe import Probe, Status
+from power_of_2.probe import Probe
 from tests.probe_client import get
 
 IDENTITY = "power_of_2-python-1@host:1"
 QUEUE = "power-of-2-service-queue"
-VERSION = WorkerDeploymentVersion(deployment_name="calculation", build_id="b-7")
+DETAILS = {"task_queue": QUEUE, "build_id": "b-7", "deployment": "calculation"}
 
 
 @pytest.fixture
 def probe() -> Iterator[tuple[Probe, str]]:
-    probe = Probe(IDENTITY, QUEUE, VERSION)
-    host, port = probe.listen("127.0.0.1", 0)
+    probe = Probe(IDENTITY, **DETAILS)
+    server = probe.serve("127.0.0.1", 0)
     try:
-        yield probe, f"http://{host}:{port}"
+        yield probe, f"http://127.0.0.1:{server.server_address[1]}"
     finally:
-        probe.close()
+        server.shutdown()
+        server.server_close()
 
 
 def test_liveness_answers_in_every_status(probe: tuple[Probe, str]) -> None:
     state, base = probe
-    statuses: tuple[Status, ...] = ("starting", "ready", "stopping")
-    for status in statuses:
+    for status in ("starting", "ready", "stopping"):
         state.status = status
         assert get(base + "/healthz") == (
             200,
@@ -85,11 +84,12 @@ def test_other_methods_are_refused(probe: tuple[Probe, str]) -> None:
         connection.close()
 
 
-def test_a_taken_address_raises() -> None:
-    first = Probe(IDENTITY, QUEUE, VERSION)
-    _, port = first.listen("127.0.0.1", 0)
+def test_a_taken_address_raises_naming_it() -> None:
+    first = Probe(IDENTITY, **DETAILS).serve("127.0.0.1", 0)
+    port = first.server_address[1]
     try:
-        with pytest.raises(OSError, match="in use"):
-            Probe(IDENTITY, QUEUE, VERSION).listen("127.0.0.1", port)
+        with pytest.raises(OSError, match=f"cannot serve the probe on 127.0.0.1:{port}: .*in use"):
+            Probe(IDENTITY, **DETAILS).serve("127.0.0.1", port)
     finally:
-        first.close()
+        first.shutdown()
+        first.server_close()
