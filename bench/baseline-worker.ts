@@ -4,7 +4,7 @@
  */
 import { hostname } from 'node:os';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { dataConverter, readPayloadSettings } from '@calc/telemetry';
+import { dataConverter, readPayloadSettings } from '@calc/runtime';
 import { BASELINE_STEPS } from './baseline-queues';
 import { powerActivity } from './baseline-activities';
 

@@ -1,10 +1,10 @@
 /**
  * The baseline's workflow worker: serves BaselineCalculateWorkflow, configured as
- * producers/src/worker.ts configures the real one (defaults, bundle built at start).
+ * producers/workflow/worker.ts configures the real one (defaults, bundle built at start).
  */
 import { hostname } from 'node:os';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { dataConverter, readPayloadSettings } from '@calc/telemetry';
+import { dataConverter, readPayloadSettings } from '@calc/runtime';
 import { BASELINE_WORKFLOW_QUEUE } from './baseline-queues';
 
 async function main(): Promise<void> {

@@ -6,7 +6,7 @@
  *
  * Bundled into Temporal's deterministic sandbox: no Node built-ins, no I/O here.
  */
-import { runSteps, type CalculateOptions } from '../producers/src/steps';
+import { runSteps, type CalculateOptions } from '../producers/workflow/workflows';
 import { BASELINE_STEPS } from './baseline-queues';
 
 export async function BaselineCalculateWorkflow(number: string, options: CalculateOptions = {}): Promise<string> {

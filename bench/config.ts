@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { makeValidator, str } from 'envalid';
-import { readSettings, SettingsError, wholeNumber, type Env } from '@calc/telemetry';
+import { readSettings, SettingsError, wholeNumber, type Env } from '@calc/runtime';
 
 export interface BenchConfig {
   quick: boolean;

@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from '@temporalio/client';
-import { dataConverter, exitOnSettingsError, readPayloadSettings } from '@calc/telemetry';
+import { dataConverter, exitOnSettingsError, readPayloadSettings } from '@calc/runtime';
 import { startStack, ZERO_WAITS, type RunningStack } from '../tests/stack';
 import { apiLoad, type ApiLoadResult } from './api-load';
 import { startBaseline, type RunningBaseline } from './baseline';

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { calculate, WORKFLOW_TASK_QUEUE, WORKFLOW_TYPE } from '@calc/contracts';
-import { loadApiConfig } from '../producers/src/config';
+import { loadApiConfig } from '../producers/api/config';
 import { BASELINE_WORKFLOW_QUEUE, BASELINE_WORKFLOW_TYPE } from './baseline-queues';
 
 /** `api-<tag>` and `direct-<tag>` run on a second stack started with other settings (run.ts). */

@@ -2,7 +2,7 @@
  * The launcher's settings, read once with the project's settings rules; a malformed value stops
  * `make up` before anything starts, with the same one-line message every process gives.
  */
-import { exitOnSettingsError, optionalPort, port, readSettings } from '@calc/telemetry';
+import { exitOnSettingsError, optionalPort, port, readSettings } from '@calc/runtime';
 import { str } from 'envalid';
 import contract from '../contracts/contract.json';
 

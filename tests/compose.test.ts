@@ -16,7 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { calculate, STEPS } from '@calc/contracts';
-import { dataConverter, readPayloadSettings } from '@calc/telemetry';
+import { dataConverter, readPayloadSettings } from '@calc/runtime';
 import { compose, ensureEngine, must, run } from '../deploy/engine';
 import { buildImages } from '../deploy/standins/images';
 import { ROOT } from '../stack/topology';

@@ -179,7 +179,7 @@ describe('API probes', () => {
 describe('API without Temporal', () => {
   it('started while Temporal is down, says so, listens on nothing, and SIGTERM ends it with 0', async () => {
     const port = await freePort();
-    const api = spawn(process.execPath, ['producers/dist/server.js'], {
+    const api = spawn(process.execPath, ['producers/dist/api/server.js'], {
       cwd: resolve(__dirname, '..'),
       env: {
         ...process.env,

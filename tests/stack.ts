@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { calculate } from '@calc/contracts';
-import { dataConverter, readPayloadSettings } from '@calc/telemetry';
+import { dataConverter, readPayloadSettings } from '@calc/runtime';
 import { readTopology, ROOT } from '../stack/topology';
 
 /**

@@ -55,7 +55,7 @@ describe('replay of recorded CalculateWorkflow histories', () => {
   });
 
   it('the current workflow code replays every recorded history', async () => {
-    const results = await replay(require.resolve('../../producers/src/workflows'));
+    const results = await replay(require.resolve('../../producers/workflow/workflows'));
     for (const name of RECORDED) assertReplayed(results, name);
   });
 

@@ -6,7 +6,7 @@
  */
 import { sleep } from '@temporalio/workflow';
 import { STEPS } from '@calc/contracts';
-import { runSteps, type CalculateOptions } from '../../producers/src/steps';
+import { runSteps, type CalculateOptions } from '../../producers/workflow/workflows';
 
 export async function CalculateWorkflow(number: string, options: CalculateOptions = {}): Promise<string> {
   const [first, ...rest] = STEPS.map((s) => ({ activity: s.activity, task_queue: s.taskQueue, language: s.language }));

@@ -4,7 +4,7 @@
  * power_of_2 first, so replaying any of them against this code must fail.
  */
 import { STEPS } from '@calc/contracts';
-import { runSteps, type CalculateOptions } from '../../producers/src/steps';
+import { runSteps, type CalculateOptions } from '../../producers/workflow/workflows';
 
 export async function CalculateWorkflow(number: string, options: CalculateOptions = {}): Promise<string> {
   const [first, second, ...rest] = STEPS;

@@ -2,7 +2,7 @@
  * The worker's settings, checked before anything connects.
  */
 import { DEFAULT_WAIT_SECONDS } from '@calc/contracts';
-import { readSettings, seconds, workerSettings, type Env } from '@calc/telemetry';
+import { readSettings, seconds, workerSettings, type Env } from '@calc/runtime';
 import { STEP } from './activities';
 
 export function loadWorkerConfig(env: Env = process.env) {

@@ -14,7 +14,7 @@ import {
   workerIdentity,
   workerDeploymentOptions,
   workerRuntimeOptions,
-} from '@calc/telemetry';
+} from '@calc/runtime';
 import { powerOf6, STEP } from './activities';
 import { loadWorkerConfig } from './config';
 

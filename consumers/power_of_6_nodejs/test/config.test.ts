@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { SettingsError, workerIdentity } from '@calc/telemetry';
+import { SettingsError, workerIdentity } from '@calc/runtime';
 import { loadWorkerConfig } from '../src/config';
 
 interface WaitVectors {

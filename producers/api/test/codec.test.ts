@@ -9,15 +9,17 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
-import { EncryptionCodec, readPayloadSettings, SettingsError } from '@calc/telemetry';
-import { buildApp } from '../src/app';
-import { loadApiConfig } from '../src/config';
+import { EncryptionCodec, readPayloadSettings, SettingsError } from '@calc/runtime';
+import { buildApp } from '../app';
+import { loadApiConfig } from '../config';
 
 interface JsonPayload {
   metadata: Record<string, string>;
   data?: string;
 }
-const vectors = JSON.parse(readFileSync(join(__dirname, '../../contracts/codec-vectors/typescript.json'), 'utf8')) as {
+const vectors = JSON.parse(
+  readFileSync(join(__dirname, '../../../contracts/codec-vectors/typescript.json'), 'utf8'),
+) as {
   keys: string;
   cases: { name: string; plain: JsonPayload; encrypted: JsonPayload }[];
 };

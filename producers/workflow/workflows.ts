@@ -1,8 +1,10 @@
 /**
- * The steps of a calculation as workflow code: each step on its own task queue with the same
- * timeouts, retry policy and cancellation, and the progress query. CalculateWorkflow runs the
- * contract's steps; the benchmark's single-language baseline runs the same code on its own
- * queues, so the two can differ only in who serves the activities.
+ * CalculateWorkflow: sends a number through power_of_2 (Python), power_of_4 (Go) and
+ * power_of_6 (TypeScript), each on its own task queue with the same timeouts, retry policy and
+ * cancellation, and returns n^EXPONENT (the product of the steps' exponents, see
+ * @calc/contracts) as a decimal string; the progress query shows each step. The benchmark's
+ * single-language baseline runs the same step loop (runSteps) on its own queues, so the two
+ * can differ only in who serves the activities.
  *
  * Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O here.
  */
@@ -15,7 +17,7 @@ import {
   proxyActivities,
   setHandler,
 } from '@temporalio/workflow';
-import { INVALID_NUMBER, PROGRESS_QUERY, type StepName, type WorkerLanguage } from '@calc/contracts';
+import { INVALID_NUMBER, PROGRESS_QUERY, STEPS, type StepName, type WorkerLanguage } from '@calc/contracts';
 
 export type StepStatus = 'pending' | 'running' | 'completed' | 'failed';
 
@@ -55,6 +57,14 @@ type PowerActivities = Record<StepName, (n: string) => Promise<string>>;
 
 /** Where each step runs: its activity, its task queue and the language serving it. */
 export type StepPlan = Pick<StepProgress, 'activity' | 'task_queue' | 'language'>;
+
+export async function CalculateWorkflow(number: string, options: CalculateOptions = {}): Promise<string> {
+  return runSteps(
+    number,
+    STEPS.map((s) => ({ activity: s.activity, task_queue: s.taskQueue, language: s.language })),
+    options,
+  );
+}
 
 /** Sends `number` through `plan` in order and returns the last step's output. */
 export async function runSteps(number: string, plan: StepPlan[], options: CalculateOptions = {}): Promise<string> {

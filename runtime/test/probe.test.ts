@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
-import { startProbe, type Probe } from '@calc/telemetry';
+import { startProbe, type Probe } from '@calc/runtime';
 
 const identity = 'power_of_6-typescript-1@h:1';
 const taskQueue = 'power-of-6-service-queue';

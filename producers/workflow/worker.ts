@@ -14,8 +14,8 @@ import {
   workerIdentity,
   workerRuntimeOptions,
   workerSettings,
-} from '@calc/telemetry';
-import { createWorkflowWorker } from './workflow-worker';
+} from '@calc/runtime';
+import { createWorkflowWorker } from './create-worker';
 
 async function main(): Promise<void> {
   const settings = readSettings(workerSettings);

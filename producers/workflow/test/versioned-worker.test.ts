@@ -16,12 +16,12 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { calculate, INVALID_NUMBER, STEPS, WORKFLOW_TASK_QUEUE } from '@calc/contracts';
-import { dataConverter, readPayloadSettings } from '@calc/telemetry';
+import { dataConverter, readPayloadSettings } from '@calc/runtime';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../src/app';
-import { loadApiConfig } from '../src/config';
+import { buildApp } from '../../api/app';
+import { loadApiConfig } from '../../api/config';
 
-const TEMPORAL_BIN = join(__dirname, '../../.tools/bin/temporal');
+const TEMPORAL_BIN = join(__dirname, '../../../.tools/bin/temporal');
 const KEYS = 'v1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
 const DEPLOYMENT = 'calculation-test';
 const BUILD_ID = `build-${process.pid}`;
@@ -82,7 +82,7 @@ before(async () => {
     server: { executable: { type: 'existing-path', path: TEMPORAL_BIN } },
   });
   healthPort = await freePort();
-  worker = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../src/worker.ts')], {
+  worker = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../worker.ts')], {
     env: {
       ...process.env,
       TEMPORAL_ADDRESS: env.address,

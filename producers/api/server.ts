@@ -19,12 +19,12 @@ import {
   workerIdentity,
   workerRuntimeOptions,
   type LogFormat,
-} from '@calc/telemetry';
+} from '@calc/runtime';
 import { WORKFLOW_TYPE } from '@calc/contracts';
 import { NativeConnection, Runtime, TransportError, type NativeConnectionOptions } from '@temporalio/worker';
 import { buildApp } from './app';
 import { loadApiConfig } from './config';
-import { createWorkflowWorker } from './workflow-worker';
+import { createWorkflowWorker } from '../workflow/create-worker';
 
 /** Fastify's pino: JSON records, or one `[time] LEVEL: message {fields}` line each in text. */
 function loggerOptions(format: LogFormat, level: string): FastifyServerOptions['logger'] {

@@ -5,7 +5,26 @@
 import fastifyMetrics from 'fastify-metrics';
 import fp from 'fastify-plugin';
 import promClient from 'prom-client';
-import { metricsSchema, type SchemaOptions } from '../schemas';
+import { commonErrors, type SchemaOptions } from '../schemas';
+
+function metricsSchema(options: SchemaOptions) {
+  return {
+    operationId: 'metrics',
+    summary: 'Prometheus metrics of the API',
+    description:
+      'Text exposition format: `calc_api_http_requests_total{method,route,status}`, the histogram ' +
+      '`calc_api_http_request_duration_seconds{method,route,status}` and the Node.js process metrics ' +
+      '(`calc_api_process_*`, `calc_api_nodejs_*`).',
+    tags: ['operations'],
+    response: {
+      200: {
+        description: 'The metrics, in the Prometheus text format.',
+        content: { 'text/plain': { schema: { type: 'string' } } },
+      },
+      ...commonErrors(options, false),
+    },
+  };
+}
 
 export default fp<SchemaOptions>(async (app, options) => {
   // A registry per app, not prom-client's global one, which allows a metric name only once

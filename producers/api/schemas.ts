@@ -21,7 +21,7 @@ const EXAMPLE_RESULT = calculate(BigInt(EXAMPLE_NUMBER)).toString();
 const EXAMPLE_ID = 'calculate-5b0c7c1e-7d1f-4c55-9a53-0e0b9f6a3f10';
 
 /** The body of every error answer with status `code`. */
-function error(code: number, description: string, headers?: Record<string, unknown>) {
+export function error(code: number, description: string, headers?: Record<string, unknown>) {
   return {
     description,
     ...(headers && { headers }),
@@ -36,7 +36,7 @@ function error(code: number, description: string, headers?: Record<string, unkno
 }
 
 /** The answers every guarded route may give besides its own. */
-function commonErrors({ tokenRequired }: SchemaOptions, temporal = true) {
+export function commonErrors({ tokenRequired }: SchemaOptions, temporal = true) {
   return {
     ...(tokenRequired && {
       401: error(401, 'API_TOKEN is set and the bearer token is missing or wrong.', {
@@ -191,129 +191,6 @@ export function cancelSchema(options: SchemaOptions) {
       404: error(404, 'No calculation has this id.'),
       409: error(409, 'The calculation has already ended.'),
       ...commonErrors(options),
-    },
-  };
-}
-
-export const healthSchema = {
-  operationId: 'health',
-  summary: 'Liveness: the API process is up',
-  description:
-    'Always 200 while the process serves HTTP; checks nothing else, so that an outage of Temporal ' +
-    'never gets the API restarted. Use `/ready` to know whether a calculation can be started.',
-  tags: ['operations'],
-  security: [],
-  response: {
-    200: {
-      description: 'The process is up.',
-      type: 'object',
-      required: ['status'],
-      properties: { status: { type: 'string', enum: ['ok'] } },
-    },
-  },
-} as const;
-
-const readiness = {
-  type: 'object',
-  required: ['status', 'temporal', 'workflow_worker'],
-  properties: {
-    status: { type: 'string', enum: ['ready', 'unavailable'] },
-    temporal: { type: 'string', enum: ['reachable', 'unreachable'] },
-    workflow_worker: { type: 'string', enum: ['polling', 'not polling', 'unknown'] },
-  },
-} as const;
-
-export const readySchema = {
-  operationId: 'ready',
-  summary: 'Readiness: Temporal answers and a workflow worker polls',
-  description:
-    `Asks Temporal which workers poll \`${contract.workflow.taskQueue}\` (DescribeTaskQueue). 200 when it ` +
-    'answers within 2 s and a workflow worker polled in the last minute; otherwise 503, saying ' +
-    'which of the two checks failed.',
-  tags: ['operations'],
-  security: [],
-  response: {
-    200: { description: 'Calculations can start and progress.', ...readiness },
-    503: { description: 'Temporal is unreachable, or no workflow worker polls.', ...readiness },
-  },
-} as const;
-
-export function metricsSchema(options: SchemaOptions) {
-  return {
-    operationId: 'metrics',
-    summary: 'Prometheus metrics of the API',
-    description:
-      'Text exposition format: `calc_api_http_requests_total{method,route,status}`, the histogram ' +
-      '`calc_api_http_request_duration_seconds{method,route,status}` and the Node.js process metrics ' +
-      '(`calc_api_process_*`, `calc_api_nodejs_*`).',
-    tags: ['operations'],
-    response: {
-      200: {
-        description: 'The metrics, in the Prometheus text format.',
-        content: { 'text/plain': { schema: { type: 'string' } } },
-      },
-      ...commonErrors(options, false),
-    },
-  };
-}
-
-/** Standard base64 with padding, as Temporal's JSON form of a Payload writes bytes. */
-export const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const bytes = { type: 'string', format: 'byte' } as const;
-
-const payloads = {
-  type: 'object',
-  required: ['payloads'],
-  properties: {
-    payloads: {
-      type: 'array',
-      items: {
-        type: 'object',
-        description: 'A Temporal Payload in its JSON form: bytes in standard base64.',
-        properties: {
-          metadata: { type: 'object', additionalProperties: bytes, example: { encoding: 'anNvbi9wbGFpbg==' } },
-          data: { ...bytes, example: 'IjIi' },
-        },
-      },
-    },
-  },
-} as const;
-
-export function codecSchema(direction: 'encode' | 'decode', options: SchemaOptions) {
-  const { encoding, keyIdMetadata } = contract.encryption;
-  return {
-    operationId: `${direction}Payloads`,
-    summary: `${direction === 'encode' ? 'Encrypt' : 'Decrypt'} payloads for the Temporal UI and CLI`,
-    description:
-      "Temporal's remote codec protocol, for the UI's and the CLI's codec endpoint (this API's URL " +
-      `followed by \`/codec\`). ${
-        direction === 'encode'
-          ? `Encrypts each payload as the workers do: metadata \`encoding\` = \`${encoding}\` and ` +
-            `\`${keyIdMetadata}\`, data = nonce, AES-256-GCM ciphertext of the serialized payload, tag.`
-          : `Decrypts each payload whose \`encoding\` is \`${encoding}\`; any other payload is returned unchanged.`
-      } With PAYLOAD_ENCRYPTION=off the payloads come back unchanged.`,
-    tags: ['codec'],
-    headers: {
-      type: 'object',
-      properties: {
-        'x-namespace': {
-          type: 'string',
-          description: 'The namespace the Temporal UI shows; the keys are the same in every namespace.',
-        },
-      },
-    },
-    body: payloads,
-    response: {
-      200: { description: `The payloads, ${direction}d, in the order given.`, ...payloads },
-      400: error(
-        400,
-        direction === 'encode'
-          ? 'The body is not a list of payloads in JSON form.'
-          : 'The body is not a list of payloads, or one cannot be decrypted (unknown key id, altered data).',
-      ),
-      413: error(413, 'The body is over 4 MiB.'),
-      415: error(415, 'The body is not `application/json`.'),
-      ...commonErrors(options, false),
     },
   };
 }

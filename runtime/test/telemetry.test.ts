@@ -1,5 +1,5 @@
 /**
- * The observability helpers shared by the TypeScript processes (@calc/telemetry).
+ * The observability helpers shared by the TypeScript processes (@calc/runtime).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { context, trace } from '@opentelemetry/api';
-import { readSettings, SettingsError, setUpTracing, workerRuntimeOptions, workerSettings } from '@calc/telemetry';
+import { readSettings, SettingsError, setUpTracing, workerRuntimeOptions, workerSettings } from '@calc/runtime';
 
 describe('worker runtime', () => {
   const metrics = (env: Record<string, string>) =>
@@ -34,7 +34,7 @@ describe('worker logs', () => {
   /** What the Temporal runtime's logger writes on stderr in a process with `env`. */
   function runtimeLog(env: Record<string, string>): string[] {
     const script = `
-      const t = require('@calc/telemetry');
+      const t = require('@calc/runtime');
       const { logger } = t.workerRuntimeOptions(t.readSettings(t.workerSettings), 'w@h:1');
       logger.info('Worker state changed', { sdkComponent: 'worker', taskQueue: 'q', state: 'RUNNING' });
       logger.debug('below the level');

@@ -6,7 +6,50 @@ import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { FastifyPluginAsync } from 'fastify';
 import { WORKFLOW_TASK_QUEUE } from '@calc/contracts';
-import { healthSchema, readySchema } from '../schemas';
+import contract from '@calc/contracts/contract.json';
+
+const healthSchema = {
+  operationId: 'health',
+  summary: 'Liveness: the API process is up',
+  description:
+    'Always 200 while the process serves HTTP; checks nothing else, so that an outage of Temporal ' +
+    'never gets the API restarted. Use `/ready` to know whether a calculation can be started.',
+  tags: ['operations'],
+  security: [],
+  response: {
+    200: {
+      description: 'The process is up.',
+      type: 'object',
+      required: ['status'],
+      properties: { status: { type: 'string', enum: ['ok'] } },
+    },
+  },
+} as const;
+
+const readiness = {
+  type: 'object',
+  required: ['status', 'temporal', 'workflow_worker'],
+  properties: {
+    status: { type: 'string', enum: ['ready', 'unavailable'] },
+    temporal: { type: 'string', enum: ['reachable', 'unreachable'] },
+    workflow_worker: { type: 'string', enum: ['polling', 'not polling', 'unknown'] },
+  },
+} as const;
+
+const readySchema = {
+  operationId: 'ready',
+  summary: 'Readiness: Temporal answers and a workflow worker polls',
+  description:
+    `Asks Temporal which workers poll \`${contract.workflow.taskQueue}\` (DescribeTaskQueue). 200 when it ` +
+    'answers within 2 s and a workflow worker polled in the last minute; otherwise 503, saying ' +
+    'which of the two checks failed.',
+  tags: ['operations'],
+  security: [],
+  response: {
+    200: { description: 'Calculations can start and progress.', ...readiness },
+    503: { description: 'Temporal is unreachable, or no workflow worker polls.', ...readiness },
+  },
+} as const;
 
 /** A workflow worker whose last poll is older than this no longer counts as polling. */
 const POLLER_FRESH_MS = 60_000;

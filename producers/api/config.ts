@@ -1,5 +1,5 @@
 /**
- * API settings from the environment, through the shared settings rules of @calc/telemetry.
+ * API settings from the environment, through the shared settings rules of @calc/runtime.
  * Every value has a default; a malformed one throws SettingsError naming the variable.
  */
 import { str } from 'envalid';
@@ -12,8 +12,8 @@ import {
   wholeNumber,
   type LogFormat,
   type LogLevel,
-} from '@calc/telemetry';
-import { DEFAULT_OPTIONS, type CalculateOptions } from './workflows';
+} from '@calc/runtime';
+import { DEFAULT_OPTIONS, type CalculateOptions } from '../workflow/workflows';
 
 export interface ApiConfig {
   host: string;

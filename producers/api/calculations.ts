@@ -17,7 +17,7 @@ import {
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { WORKFLOW_TASK_QUEUE, WORKFLOW_TYPE } from '@calc/contracts';
 import { HttpError } from './http-error';
-import { progressQuery, type CalculateOptions, type CalculateWorkflow, type StepProgress } from './workflows';
+import { progressQuery, type CalculateOptions, type CalculateWorkflow, type StepProgress } from '../workflow/workflows';
 
 type Handle = WorkflowHandle<typeof CalculateWorkflow>;
 

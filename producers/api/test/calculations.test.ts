@@ -1,310 +1,38 @@
 /**
- * CalculateWorkflow and the REST API against a real Temporal dev server (the pinned binary),
- * with the contract's steps served by test activities on their own queues. The real Python
- * and Go workers are exercised by the end-to-end tests in tests/. Every step list is derived
- * from the contract: a step added there needs no edit here.
+ * The REST API, through Fastify's inject, against a real dev server running the workflow with
+ * test activities: every answer of every route.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { SpanKind } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { Context } from '@temporalio/activity';
-import {
-  Client,
-  Connection,
-  defaultGrpcRetryOptions,
-  makeGrpcRetryInterceptor,
-  WorkflowFailedError,
-} from '@temporalio/client';
+import { describe, it } from 'node:test';
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { msToTs } from '@temporalio/common/lib/time';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import {
-  calculate,
-  PROGRESS_QUERY,
-  RESULT_FORMULA,
-  type Step,
-  type StepName,
-  STEPS,
-  WORKFLOW_TASK_QUEUE,
-  WORKFLOW_TYPE,
-} from '@calc/contracts';
+import { PROGRESS_QUERY, RESULT_FORMULA, STEPS, WORKFLOW_TYPE } from '@calc/contracts';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../src/app';
-import { loadApiConfig } from '../src/config';
-import { CalculateWorkflow, progressQuery } from '../src/workflows';
+import { buildApp } from '../app';
+import { loadApiConfig } from '../config';
+import {
+  FIRST,
+  LAST,
+  inputOf,
+  named,
+  resultOf,
+  overrides,
+  hold,
+  pipeline,
+  usePipeline,
+} from '../../workflow/test/pipeline';
 
-const TEMPORAL_BIN = join(__dirname, '../../.tools/bin/temporal');
-
-const FIRST = STEPS[0]!;
-const SECOND = STEPS[1]!;
-const LAST = STEPS[STEPS.length - 1]!;
-
-/** What `step` receives in a calculation of `n`: n raised by the steps before it. */
-function inputOf(step: Step, n: bigint): string {
-  let value = n;
-  for (const s of STEPS) {
-    if (s === step) return value.toString();
-    value **= BigInt(s.exponent);
-  }
-  throw new Error(`${step.activity} is not a step of the contract`);
-}
-
-/** What `step` answers when it is given `input`. */
-const outputOf = (step: Step, input: string) => (BigInt(input) ** BigInt(step.exponent)).toString();
-
-/** How the workflow names a step in a failure: `power_of_4 (go, power-of-4-service-queue)`. */
-const named = (step: Step) => `${step.activity} \\(${step.language}, ${step.taskQueue}\\)`;
-
-/** The calculation's result, as the API shows it. */
-const resultOf = (n: bigint) => calculate(n).toString();
-
-type Behaviour = (n: string) => Promise<string>;
-interface Call {
-  workflowId: string;
-  activity: StepName;
-  taskQueue: string;
-  attempt: number;
-  input: string;
-}
-
-const calls: Call[] = [];
-/** What each test activity does; a test may replace one for a given input. */
-const overrides = new Map<string, Behaviour>();
-
-function testActivity(name: StepName, exponent: bigint): Behaviour {
-  return async (n: string) => {
-    const { info } = Context.current();
-    calls.push({
-      workflowId: info.workflowExecution?.workflowId ?? '',
-      activity: name,
-      taskQueue: info.taskQueue,
-      attempt: info.attempt,
-      input: n,
-    });
-    const override = overrides.get(`${name}:${n}`);
-    return override ? override(n) : (BigInt(n) ** exponent).toString();
-  };
-}
-
-const releases: (() => void)[] = [];
-/**
- * Makes `step` hold on `input` until the returned function is called, then answer as usual.
- * It heartbeats while it holds, as the real workers do, so that a cancellation reaches it.
- */
-function hold(step: Step, input: string): () => void {
-  let release!: () => void;
-  let released = false;
-  const gate = new Promise<void>((r) => (release = r)).then(() => (released = true));
-  releases.push(release);
-  overrides.set(`${step.activity}:${input}`, async (n) => {
-    const ctx = Context.current();
-    while (!released) {
-      ctx.heartbeat();
-      // Context.sleep rejects as soon as a cancellation arrives.
-      await Promise.race([gate, ctx.sleep(200)]);
-    }
-    return outputOf(step, n);
-  });
-  return release;
-}
-
-let env: TestWorkflowEnvironment;
-let client: Client;
 let app: FastifyInstance;
-const workers: Worker[] = [];
-const running: Promise<void>[] = [];
-
-before(async () => {
-  // Several tests make steps fail on purpose; only errors are worth printing.
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: TEMPORAL_BIN } },
-  });
-  client = env.client;
-  workers.push(
-    await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: WORKFLOW_TASK_QUEUE,
-      workflowsPath: require.resolve('../src/workflows'),
-    }),
-  );
-  for (const step of STEPS) {
-    workers.push(
-      await Worker.create({
-        connection: env.nativeConnection,
-        taskQueue: step.taskQueue,
-        activities: { [step.activity]: testActivity(step.activity, BigInt(step.exponent)) },
-      }),
-    );
-  }
-  running.push(...workers.map((w) => w.run()));
-  app = await buildApp({
-    client,
-    config: loadApiConfig({ ACTIVITY_HEARTBEAT_TIMEOUT_SECONDS: '5', ACTIVITY_MAXIMUM_ATTEMPTS: '3' }),
-  });
-});
-
-after(async () => {
-  for (const release of releases) release();
-  await app?.close();
-  for (const w of workers) w.shutdown();
-  await Promise.all(running);
-  await env?.teardown();
-});
-
-let seq = 0;
-function start(number: string) {
-  return client.workflow.start(CalculateWorkflow, {
-    taskQueue: WORKFLOW_TASK_QUEUE,
-    workflowId: `wf-test-${process.pid}-${++seq}`,
-    args: [number, { heartbeatTimeoutSeconds: 5, maximumAttempts: 3 }],
-  });
-}
-
-describe('CalculateWorkflow', () => {
-  it(`runs ${STEPS.map((s) => s.activity).join(', ')} in that order, each on its own queue`, async () => {
-    const handle = await start('2');
-    assert.equal(await handle.result(), resultOf(2n));
-    const mine = calls.filter((c) => c.workflowId === handle.workflowId);
-    assert.deepEqual(
-      mine.map((c) => [c.activity, c.taskQueue, c.input]),
-      STEPS.map((s) => [s.activity, s.taskQueue, inputOf(s, 2n)]),
-    );
-  });
-
-  it('is exact far past 2^53: n = 3 and a 300-digit n', async () => {
-    assert.equal(await (await start('3')).result(), resultOf(3n));
-    const big = '9' + '8765432101'.repeat(29) + '876543210';
-    assert.equal(await (await start(big)).result(), resultOf(BigInt(big)));
-  });
-
-  it('fails at once, without retrying, when a step reports InvalidNumber', async () => {
-    overrides.set(`${SECOND.activity}:${inputOf(SECOND, -1001n)}`, async (n) => {
-      throw ApplicationFailure.create({
-        type: 'InvalidNumber',
-        message: `${SECOND.activity}: invalid number ${JSON.stringify(n)}: test`,
-        nonRetryable: true,
-      });
+usePipeline(
+  async () => {
+    app = await buildApp({
+      client: pipeline.client,
+      config: loadApiConfig({ ACTIVITY_HEARTBEAT_TIMEOUT_SECONDS: '5', ACTIVITY_MAXIMUM_ATTEMPTS: '3' }),
     });
-    const handle = await start('-1001');
-    await assert.rejects(handle.result(), (err: unknown) => {
-      assert.ok(err instanceof WorkflowFailedError);
-      assert.ok(err.cause instanceof ApplicationFailure);
-      assert.equal(err.cause.type, 'InvalidNumber');
-      assert.match(err.cause.message, new RegExp(`^${named(SECOND)} failed: ${SECOND.activity}: invalid number`));
-      return true;
-    });
-    const mine = calls.filter((c) => c.workflowId === handle.workflowId);
-    assert.deepEqual(
-      mine.map((c) => [c.activity, c.attempt]),
-      [
-        [FIRST.activity, 1],
-        [SECOND.activity, 1],
-      ],
-      'InvalidNumber was retried or later steps ran',
-    );
-  });
-
-  it('retries a step that fails for another reason', async () => {
-    let failures = 0;
-    overrides.set(`${FIRST.activity}:5`, async (n) => {
-      if (failures++ === 0) throw new Error('transient trouble');
-      return outputOf(FIRST, n);
-    });
-    const handle = await start('5');
-    assert.equal(await handle.result(), resultOf(5n));
-    const attempts = calls.filter((c) => c.workflowId === handle.workflowId && c.activity === FIRST.activity);
-    assert.deepEqual(
-      attempts.map((c) => c.attempt),
-      [1, 2],
-    );
-  });
-
-  it('reports each step and its value through the progress query', async () => {
-    const release = hold(SECOND, inputOf(SECOND, 7n));
-    const handle = await start('7');
-    let progress = await handle.query(progressQuery);
-    for (let i = 0; i < 100 && progress.steps[1]?.status !== 'running'; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      progress = await handle.query(progressQuery);
-    }
-    assert.equal(progress.number, '7');
-    assert.deepEqual(
-      progress.steps.map((s) => [s.activity, s.language, s.status, s.input, s.output]),
-      [
-        [FIRST.activity, FIRST.language, 'completed', '7', outputOf(FIRST, '7')],
-        [SECOND.activity, SECOND.language, 'running', inputOf(SECOND, 7n), undefined],
-        ...STEPS.slice(2).map((s) => [s.activity, s.language, 'pending', undefined, undefined]),
-      ],
-    );
-    release();
-    assert.equal(await handle.result(), resultOf(7n));
-    const done = await handle.query(progressQuery);
-    assert.deepEqual(
-      done.steps.map((s) => s.status),
-      STEPS.map(() => 'completed'),
-    );
-  });
-});
-
-describe('REST API with API_TOKEN set', () => {
-  let guarded: FastifyInstance;
-  before(async () => {
-    guarded = await buildApp({ client, config: loadApiConfig({ API_TOKEN: 's3cret-token' }) });
-  });
-  after(async () => guarded?.close());
-
-  it('answers 401 without the token on every route but /health and /ready, and serves with it', async () => {
-    for (const url of ['/result/anything', '/docs/', '/openapi.json', '/metrics']) {
-      const res = await guarded.inject({ method: 'GET', url });
-      assert.equal(res.statusCode, 401, url);
-      assert.equal(res.headers['www-authenticate'], 'Bearer');
-    }
-    assert.equal((await guarded.inject({ method: 'POST', url: '/?number=2' })).statusCode, 401);
-    const wrong = await guarded.inject({
-      method: 'POST',
-      url: '/?number=2',
-      headers: { authorization: 'Bearer nope' },
-    });
-    assert.equal(wrong.statusCode, 401);
-    assert.equal((await guarded.inject({ method: 'GET', url: '/health' })).statusCode, 200);
-    assert.equal((await guarded.inject({ method: 'GET', url: '/ready' })).statusCode, 200);
-    const auth = { authorization: 'Bearer s3cret-token' };
-    const started = await guarded.inject({ method: 'POST', url: '/?number=2', headers: auth });
-    assert.equal(started.statusCode, 202);
-    const id = started.json<{ workflow_id: string }>().workflow_id;
-    const done = await guarded.inject({ method: 'GET', url: `/result/${id}?wait=20`, headers: auth });
-    assert.equal(done.statusCode, 200);
-    assert.equal(done.json<{ result: string }>().result, resultOf(2n));
-  });
-
-  it('documents the bearer scheme on every route but the probes, and the 401 answers', async () => {
-    const spec = (
-      await guarded.inject({ method: 'GET', url: '/openapi.json', headers: { authorization: 'Bearer s3cret-token' } })
-    ).json<{
-      security: unknown;
-      components: { securitySchemes: unknown };
-      paths: Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>;
-    }>();
-    assert.deepEqual(spec.security, [{ bearer: [] }]);
-    assert.deepEqual(spec.components.securitySchemes, { bearer: { type: 'http', scheme: 'bearer' } });
-    assert.deepEqual(spec.paths['/health']!.get!.security, []);
-    assert.deepEqual(spec.paths['/ready']!.get!.security, []);
-    for (const [path, method] of [
-      ['/', 'post'],
-      ['/result/{workflow_id}', 'get'],
-      ['/workflows/{workflow_id}/cancel', 'post'],
-      ['/metrics', 'get'],
-    ] as const) {
-      assert.ok(spec.paths[path]![method]!.responses['401'], `${method} ${path} documents no 401`);
-    }
-  });
-});
+  },
+  async () => app?.close(),
+);
 
 describe('REST API', () => {
   const post = (query: string) => app.inject({ method: 'POST', url: `/${query}` });
@@ -333,7 +61,7 @@ describe('REST API', () => {
     assert.match(id, /^calculate-[0-9a-f-]{36}$/, 'the id names no number');
     assert.equal((await result(id, '?wait=20')).json<{ result: string }>().result, resultOf(-7n));
     // The workflow got the canonical form.
-    const progress = await client.workflow.getHandle(id).query<{ number: string }>(PROGRESS_QUERY);
+    const progress = await pipeline.client.workflow.getHandle(id).query<{ number: string }>(PROGRESS_QUERY);
     assert.equal(progress.number, '-7');
   });
 
@@ -353,7 +81,7 @@ describe('REST API', () => {
   ];
   for (const [name, query, detail] of bad) {
     it(`rejects a ${name} number with 400 naming number and the rule`, async () => {
-      const before = (await client.workflow.count(`WorkflowType = '${WORKFLOW_TYPE}'`)).count;
+      const before = (await pipeline.client.workflow.count(`WorkflowType = '${WORKFLOW_TYPE}'`)).count;
       const res = await post(query);
       assert.equal(res.statusCode, 400);
       const body = res.json<{ statusCode: number; error: string; message: string }>();
@@ -363,7 +91,7 @@ describe('REST API', () => {
       assert.match(body.message, /base-10 integer: an optional '-' followed by 1 to 1000 digits 0-9/);
       assert.match(body.message, detail);
       assert.equal(
-        (await client.workflow.count(`WorkflowType = '${WORKFLOW_TYPE}'`)).count,
+        (await pipeline.client.workflow.count(`WorkflowType = '${WORKFLOW_TYPE}'`)).count,
         before,
         'a workflow started',
       );
@@ -416,8 +144,8 @@ describe('REST API', () => {
     const releaseTerminated = hold(FIRST, '14');
     const cancelled = (await post('?number=13')).json<{ workflow_id: string }>().workflow_id;
     const terminated = (await post('?number=14')).json<{ workflow_id: string }>().workflow_id;
-    await client.workflow.getHandle(cancelled).cancel();
-    await client.workflow.getHandle(terminated).terminate('stopped by an operator');
+    await pipeline.client.workflow.getHandle(cancelled).cancel();
+    await pipeline.client.workflow.getHandle(terminated).terminate('stopped by an operator');
     releaseCancelled();
     releaseTerminated();
     const c = await result(cancelled, '?wait=20');
@@ -432,7 +160,7 @@ describe('REST API', () => {
     const unknown = await result('no-such-workflow');
     assert.equal(unknown.statusCode, 404);
     assert.match(unknown.json<{ message: string }>().message, /no calculation has the id "no-such-workflow"/);
-    const other = await client.workflow.start('SomethingElse', {
+    const other = await pipeline.client.workflow.start('SomethingElse', {
       taskQueue: 'nobody-polls-this',
       workflowId: `other-${process.pid}`,
     });
@@ -532,12 +260,12 @@ describe('REST API', () => {
     // A namespace no worker polls in: Temporal answers, no workflow worker is there. A new
     // namespace takes the server a moment to serve, hence the retries.
     const namespace = `no-worker-${process.pid}`;
-    await client.workflowService.registerNamespace({
+    await pipeline.client.workflowService.registerNamespace({
       namespace,
       workflowExecutionRetentionPeriod: msToTs('1 day'),
     });
     const lonely = await buildApp({
-      client: new Client({ connection: client.connection, namespace }),
+      client: new Client({ connection: pipeline.client.connection, namespace }),
       config: loadApiConfig({}),
     });
     try {
@@ -627,7 +355,7 @@ describe('REST API', () => {
     assert.equal(again.headers['idempotent-replayed'], 'true');
     const id = first.json<{ workflow_id: string }>().workflow_id;
     assert.equal(again.json<{ workflow_id: string }>().workflow_id, id);
-    assert.equal((await client.workflow.count(`WorkflowId = '${id}'`)).count, 1);
+    assert.equal((await pipeline.client.workflow.count(`WorkflowId = '${id}'`)).count, 1);
     assert.equal(other.statusCode, 409);
     assert.match(other.json<{ message: string }>().message, /Idempotency-Key was already used .* another number/);
     // Still the same answer once the calculation has ended.
@@ -660,53 +388,5 @@ describe('REST API', () => {
     const res = await app.inject({ method: 'GET', url: '/nope' });
     assert.equal(res.statusCode, 404);
     assert.equal(res.json<{ message: string }>().message, 'no route GET /nope');
-  });
-});
-
-describe('REST API tracing', () => {
-  const exporter = new InMemorySpanExporter();
-  let traced: FastifyInstance;
-  before(async () => {
-    // As server.ts does when tracing is on, but after the app's modules are loaded.
-    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-    provider.register({ contextManager: new AsyncLocalStorageContextManager() });
-    traced = await buildApp({
-      client: new Client({
-        connection: client.connection,
-        interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
-      }),
-      config: loadApiConfig({}),
-    });
-  });
-  after(async () => traced?.close());
-
-  it('continues the caller\'s trace in a "POST /" span, the parent of StartWorkflow', async () => {
-    const traceId = '0af7651916cd43dd8448eb211c80319c';
-    const caller = 'b7ad6b7169203331';
-    const res = await traced.inject({
-      method: 'POST',
-      url: '/?number=2',
-      headers: { traceparent: `00-${traceId}-${caller}-01` },
-    });
-    assert.equal(res.statusCode, 202);
-    const spans = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
-    const http = spans.find((s) => s.name === 'POST /');
-    assert.ok(http, `no "POST /" span among ${spans.map((s) => s.name).join(', ')}`);
-    assert.equal(http.kind, SpanKind.SERVER);
-    assert.equal(http.parentSpanId, caller);
-    assert.equal(http.attributes['http.response.status_code'], 202);
-    const start = spans.find((s) => s.name === 'StartWorkflow:CalculateWorkflow');
-    assert.equal(start?.parentSpanId, http.spanContext().spanId);
-  });
-
-  it('leaves the probes and /metrics out of the traces', async () => {
-    exporter.reset();
-    for (const url of ['/health', '/ready', '/metrics']) {
-      assert.equal((await traced.inject({ method: 'GET', url })).statusCode, 200, url);
-    }
-    assert.deepEqual(
-      exporter.getFinishedSpans().map((s) => s.name),
-      [],
-    );
   });
 });

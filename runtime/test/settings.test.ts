@@ -17,7 +17,7 @@ import {
   seconds,
   SettingsError,
   wholeNumber,
-} from '@calc/telemetry';
+} from '@calc/runtime';
 
 interface Contract {
   settings: { exitCode: number; seconds: { rule: string }; replica: { rule: string }; port: { rule: string } };
@@ -134,7 +134,7 @@ describe('the message', () => {
 describe('exitOnSettingsError', () => {
   it('prints one line with the program name and exits with the contract code', () => {
     const script = `
-      const { exitOnSettingsError, optionalPort, readSettings } = require('@calc/telemetry');
+      const { exitOnSettingsError, optionalPort, readSettings } = require('@calc/runtime');
       try { readSettings({ HEALTH_PORT: optionalPort() }); } catch (err) { exitOnSettingsError('some worker', err); }
       console.log('not reached');`;
     const run = spawnSync(process.execPath, ['-e', script], {

@@ -8,7 +8,69 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import Ajv, { type AnySchema } from 'ajv';
 import type { FastifyPluginAsync, FastifySchemaCompiler } from 'fastify';
 import { HttpError } from '../http-error';
-import { BASE64, codecSchema, type SchemaOptions } from '../schemas';
+import contract from '@calc/contracts/contract.json';
+import { commonErrors, error, type SchemaOptions } from '../schemas';
+
+/** Standard base64 with padding, as Temporal's JSON form of a Payload writes bytes. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const bytes = { type: 'string', format: 'byte' } as const;
+
+const payloads = {
+  type: 'object',
+  required: ['payloads'],
+  properties: {
+    payloads: {
+      type: 'array',
+      items: {
+        type: 'object',
+        description: 'A Temporal Payload in its JSON form: bytes in standard base64.',
+        properties: {
+          metadata: { type: 'object', additionalProperties: bytes, example: { encoding: 'anNvbi9wbGFpbg==' } },
+          data: { ...bytes, example: 'IjIi' },
+        },
+      },
+    },
+  },
+} as const;
+
+function codecSchema(direction: 'encode' | 'decode', options: SchemaOptions) {
+  const { encoding, keyIdMetadata } = contract.encryption;
+  return {
+    operationId: `${direction}Payloads`,
+    summary: `${direction === 'encode' ? 'Encrypt' : 'Decrypt'} payloads for the Temporal UI and CLI`,
+    description:
+      "Temporal's remote codec protocol, for the UI's and the CLI's codec endpoint (this API's URL " +
+      `followed by \`/codec\`). ${
+        direction === 'encode'
+          ? `Encrypts each payload as the workers do: metadata \`encoding\` = \`${encoding}\` and ` +
+            `\`${keyIdMetadata}\`, data = nonce, AES-256-GCM ciphertext of the serialized payload, tag.`
+          : `Decrypts each payload whose \`encoding\` is \`${encoding}\`; any other payload is returned unchanged.`
+      } With PAYLOAD_ENCRYPTION=off the payloads come back unchanged.`,
+    tags: ['codec'],
+    headers: {
+      type: 'object',
+      properties: {
+        'x-namespace': {
+          type: 'string',
+          description: 'The namespace the Temporal UI shows; the keys are the same in every namespace.',
+        },
+      },
+    },
+    body: payloads,
+    response: {
+      200: { description: `The payloads, ${direction}d, in the order given.`, ...payloads },
+      400: error(
+        400,
+        direction === 'encode'
+          ? 'The body is not a list of payloads in JSON form.'
+          : 'The body is not a list of payloads, or one cannot be decrypted (unknown key id, altered data).',
+      ),
+      413: error(413, 'The body is over 4 MiB.'),
+      415: error(415, 'The body is not `application/json`.'),
+      ...commonErrors(options, false),
+    },
+  };
+}
 
 export const CODEC_PREFIX = '/codec';
 

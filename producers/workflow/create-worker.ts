@@ -11,7 +11,7 @@ import {
   type DeploymentVersion,
   type PayloadSettings,
   type Tracing,
-} from '@calc/telemetry';
+} from '@calc/runtime';
 
 export interface WorkflowWorkerOptions {
   connection: NativeConnection;

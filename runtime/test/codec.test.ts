@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { dataConverter, EncryptionCodec, readPayloadSettings, SettingsError } from '@calc/telemetry';
+import { dataConverter, EncryptionCodec, readPayloadSettings, SettingsError } from '@calc/runtime';
 
 interface JsonPayload {
   metadata: Record<string, string>;
