@@ -17,7 +17,7 @@ TSX := node_modules/.bin/tsx
 export UV_PYTHON_DOWNLOADS := never
 export GOTOOLCHAIN := local
 
-TS_UNIT_TESTS := consumers/power_of_6_nodejs/test/*.test.ts runtime/test/*.test.ts
+TS_UNIT_TESTS := consumers/power_of_6_nodejs/test/*.test.ts runtime/test/*.test.ts tests/settings-table.test.ts
 TS_WORKFLOW_TESTS := producers/*/test/*.test.ts tests/replay/*.test.ts
 E2E_TESTS := tests/e2e.test.ts tests/observability.test.ts tests/encryption.test.ts tests/eager-start.test.ts
 FAULT_TESTS := tests/faults.test.ts tests/load.test.ts tests/upgrade.test.ts
