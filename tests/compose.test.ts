@@ -9,7 +9,7 @@
  * Each fault prints its measured recovery time.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -89,6 +89,22 @@ function containerOf(identity: string): Container {
 }
 
 /**
+ * Starts a calculation as a careful client does across restarts: with an Idempotency-Key, and
+ * again with the same key when the connection drops, so that nothing starts twice.
+ */
+async function start(n: bigint): Promise<string> {
+  const key = `compose-test-${randomUUID()}`;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startCalculation(target.api, n.toString(), key);
+    } catch (err) {
+      if (!(err instanceof TypeError) || attempt === 5) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+/**
  * The power_of_2 containers that took work, from batches of concurrent calculations (each
  * checked exact) until `count` of them have, or six batches. Work, not DescribeTaskQueue's
  * pollers: a task queue has several partitions, and that call sees the pollers of one.
@@ -97,7 +113,7 @@ async function replicasAtWork(count: number, first: number): Promise<string[]> {
   const seen = new Set<string>();
   for (let batch = 0; batch < 6 && seen.size < count; batch++) {
     const numbers = Array.from({ length: 2 * count }, (_, i) => BigInt(first + batch * 2 * count + i));
-    const ids = await Promise.all(numbers.map((n) => startCalculation(target.api, n.toString())));
+    const ids = await Promise.all(numbers.map((n) => start(n)));
     for (const [i, id] of ids.entries()) {
       assert.deepEqual(await finalResult(target.api, id), target.completed(id, numbers[i]!));
       seen.add(containerOf((await stepRuns(target.client, id))[0]!.completedBy!).name);
@@ -196,7 +212,7 @@ describe('docker compose up -d --wait of the production file', () => {
 
   it('keeps the histories in PostgreSQL, with no input, step value or result in plain text', async () => {
     const n = 98765432109876543210987654321n;
-    const id = await startCalculation(target.api, n.toString());
+    const id = await start(n);
     assert.deepEqual(await finalResult(target.api, id), target.completed(id, n));
     const dump = project.must('exec', '-T', 'postgresql', 'pg_dump', '--username=temporal', 'temporal');
     // The history rows of this calculation are there...
@@ -212,7 +228,7 @@ describe('docker compose up -d --wait of the production file', () => {
   });
 
   it('shows a calculation in the Temporal UI, read from the server through the UI server', async () => {
-    const id = await startCalculation(target.api, '5');
+    const id = await start(5n);
     await finalResult(target.api, id);
     const res = await fetch(`${target.ui}/api/v1/namespaces/default/workflows/${id}`);
     assert.equal(res.status, 200, await res.clone().text());
@@ -254,7 +270,7 @@ describe('docker compose up -d --wait of the production file', () => {
 
 describe('faults in containers', () => {
   it('docker kill of a power_of_2 replica mid-step: the other replica finishes the step', async () => {
-    const id = await startCalculation(target.api, '101');
+    const id = await start(101n);
     const victim = containerOf(await runningOn(target.client, id, STEPS[0]!.activity));
     const killedAt = Date.now();
     must('docker', ['kill', victim.id]);
@@ -267,7 +283,7 @@ describe('faults in containers', () => {
   });
 
   it('docker compose stop power-of-4 mid-step: the step finishes within the grace period', async () => {
-    const id = await startCalculation(target.api, '202');
+    const id = await start(202n);
     const identity = await runningOn(target.client, id, STEPS[1]!.activity, 60_000);
     const stoppedAt = Date.now();
     project.must('stop', 'power-of-4');
@@ -280,7 +296,7 @@ describe('faults in containers', () => {
 
   it('docker compose restart temporal with calculations running: none is lost', async () => {
     const numbers = Array.from({ length: 10 }, (_, i) => BigInt(300 + i));
-    const ids = await Promise.all(numbers.map((n) => startCalculation(target.api, n.toString())));
+    const ids = await Promise.all(numbers.map((n) => start(n)));
     const restartedAt = Date.now();
     project.must('restart', 'temporal');
     const results = await Promise.all(ids.map((id) => finalResult(target.api, id, 300_000)));
@@ -301,7 +317,7 @@ describe('faults in containers', () => {
 
   it('docker compose down, then up: earlier results still answer from the volume', async () => {
     const n = 7n;
-    const id = await startCalculation(target.api, n.toString());
+    const id = await start(n);
     assert.deepEqual(await finalResult(target.api, id), target.completed(id, n));
     const downAt = Date.now();
     project.must('down');

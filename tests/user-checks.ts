@@ -18,8 +18,9 @@ export interface Target {
   completed: (id: string, n: bigint) => Record<string, unknown>;
 }
 
-export async function startCalculation(api: string, number: string): Promise<string> {
-  const res = await fetch(`${api}/?number=${encodeURIComponent(number)}`, { method: 'POST' });
+export async function startCalculation(api: string, number: string, idempotencyKey?: string): Promise<string> {
+  const headers = idempotencyKey ? { 'idempotency-key': idempotencyKey } : undefined;
+  const res = await fetch(`${api}/?number=${encodeURIComponent(number)}`, { method: 'POST', headers });
   assert.equal(res.status, 202, await res.clone().text());
   const body = (await res.json()) as { message: string; workflow_id: string };
   assert.equal(body.message, 'workflow started');
