@@ -127,9 +127,9 @@ before(async () => {
   let started = Date.now();
   buildImages();
   console.log(`[compose] stand-in images ready in ${seconds(started)} s`);
-  const [api, ui, temporalPort] = [await freePort(3)].map((p) => [p, p + 1, p + 2])[0]!;
+  const api = await freePort(3);
+  const [ui, temporalPort] = [api + 1, api + 2];
   env = {
-    ...Object.fromEntries(interpolated.map((name) => [name, ''])),
     API_HOST_PORT: String(api),
     UI_HOST_PORT: String(ui),
     TEMPORAL_HOST_PORT: String(temporalPort),
@@ -140,7 +140,6 @@ before(async () => {
     ACTIVITY_2_WAIT_TIMEOUT: '3',
     ACTIVITY_3_WAIT_TIMEOUT: '1',
   };
-  for (const name of interpolated) if (env[name] === '') delete env[name];
   const unset = Object.fromEntries(interpolated.filter((name) => !(name in env)).map((name) => [name, undefined]));
   project = compose(PROJECT, { ...unset, ...env });
   // Left by a run that was interrupted: start from nothing.

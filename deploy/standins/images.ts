@@ -113,6 +113,7 @@ function moduleDir(module: string, version: string): string {
 function goBinary(dir: string, name: string, pkg: string, version: string): string {
   const target = join(dir, name);
   if (existsSync(target)) return target;
+  mkdirSync(dir, { recursive: true });
   say(`building ${pkg}@${version}`);
   const bin = join(dir, 'gobin');
   must('go', ['install', '-trimpath', '-ldflags=-s -w', `${pkg}@${version}`], { env: { ...GO_ENV, GOBIN: bin } });
@@ -167,7 +168,6 @@ export function buildImages(): void {
 
   const server = moduleDir('go.temporal.io/server', `v${temporal}`);
   const bin = join(WORK, `temporal-${temporal}`);
-  mkdirSync(bin, { recursive: true });
   const serverFiles = {
     'temporal-server': goBinary(bin, 'temporal-server', 'go.temporal.io/server/cmd/server', `v${temporal}`),
     'entrypoint.sh': join(server, 'docker/scripts/sh/entrypoint.sh'),
@@ -184,7 +184,6 @@ export function buildImages(): void {
 
   const uiModule = moduleDir('github.com/temporalio/ui-server/v2', `v${ui}`);
   const uiBin = join(WORK, `ui-${ui}`);
-  mkdirSync(uiBin, { recursive: true });
   const uiFiles = {
     'ui-server': goBinary(uiBin, 'ui-server', 'github.com/temporalio/ui-server/v2/cmd/server', `v${ui}`),
     'docker.yaml': join(uiModule, 'config/docker.yaml'),
