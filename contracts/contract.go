@@ -1,5 +1,4 @@
-// Package contracts gives Go code contract.json, the agreement between the pipeline's
-// languages, compiled into the program so that a binary carries the contract it was built with.
+// Package contracts gives Go code contract.json, compiled in so that a binary carries the contract it was built with.
 package contracts
 
 import (
@@ -11,87 +10,38 @@ import (
 //go:embed contract.json
 var contractJSON []byte
 
-// Contract is contract.json, decoded when the program starts. The file is embedded, so only a
-// change that breaks its JSON can make this panic, and then in the first test of any reader.
+// Contract is contract.json, decoded at start: the file is embedded, so one that does not decode panics in the first test.
 var Contract = decode()
 
-// Spec is the part of contract.json that Go code reads, in the file's own shape.
+// Spec is the part of contract.json that Go code reads, in the file's shape.
 type Spec struct {
-	Steps   []Step `json:"steps"`
+	// No tags: encoding/json matches a key to a field name whatever the case (keyIdRule to KeyIDRule).
+	Steps   []Step
 	Payload struct {
-		Pattern   string `json:"pattern"`
-		MaxDigits int    `json:"maxDigits"`
-	} `json:"payload"`
-	InvalidNumberErrorType   string  `json:"invalidNumberErrorType"`
-	DefaultWaitSeconds       float64 `json:"defaultWaitSeconds"`
-	HeartbeatIntervalSeconds float64 `json:"heartbeatIntervalSeconds"`
+		Pattern   string
+		MaxDigits int
+	}
+	InvalidNumberErrorType   string
+	HeartbeatIntervalSeconds float64
 	Settings                 struct {
-		ExitCode      int    `json:"exitCode"`
-		Message       string `json:"message"`
-		SecretMessage string `json:"secretMessage"`
-		Seconds       Rule   `json:"seconds"`
-		Replica       Rule   `json:"replica"`
-		Port          Rule   `json:"port"`
-		LogFormat     struct {
-			Variable string   `json:"variable"`
-			Default  string   `json:"default"`
-			Values   []string `json:"values"`
-			Rule     string   `json:"rule"`
-		} `json:"logFormat"`
-		ShutdownGrace struct {
-			Variable string  `json:"variable"`
-			Default  float64 `json:"default"`
-		} `json:"shutdownGrace"`
-	} `json:"settings"`
-	Probe struct {
-		PortVariable  string `json:"portVariable"`
-		HostVariable  string `json:"hostVariable"`
-		DefaultHost   string `json:"defaultHost"`
-		LivenessPath  string `json:"livenessPath"`
-		ReadinessPath string `json:"readinessPath"`
-	} `json:"probe"`
+		ExitCode                          int
+		Seconds, Replica, Port, LogFormat struct{ Pattern, Rule string }
+	}
 	Encryption struct {
-		Encoding       string `json:"encoding"`
-		KeyIDMetadata  string `json:"keyIdMetadata"`
-		NonceBytes     int    `json:"nonceBytes"`
-		KeyBytes       int    `json:"keyBytes"`
-		KeysVariable   string `json:"keysVariable"`
-		KeyIDVariable  string `json:"keyIdVariable"`
-		SwitchVariable string `json:"switchVariable"`
-		KeyIDPattern   string `json:"keyIdPattern"`
-		KeysRule       string `json:"keysRule"`
-		KeyIDRule      string `json:"keyIdRule"`
-		SwitchRule     string `json:"switchRule"`
-	} `json:"encryption"`
-	Deployment struct {
-		NameVariable    string `json:"nameVariable"`
-		DefaultName     string `json:"defaultName"`
-		BuildIDVariable string `json:"buildIdVariable"`
-		DefaultBuildID  string `json:"defaultBuildId"`
-		BuildIDPattern  string `json:"buildIdPattern"`
-		BuildIDRule     string `json:"buildIdRule"`
-	} `json:"deployment"`
+		Encoding, KeyIDMetadata, KeyIDPattern string
+		KeysRule, KeyIDRule, SwitchRule       string
+		KeyBytes                              int
+	}
+	Deployment struct{ BuildIDPattern, BuildIDRule string }
 }
 
 // Step is one activity of the workflow: its wire name, queue, exponent and worker language.
 type Step struct {
-	Activity     string `json:"activity"`
-	TaskQueue    string `json:"taskQueue"`
-	Exponent     int64  `json:"exponent"`
-	Language     string `json:"language"`
-	WaitVariable string `json:"waitVariable"`
+	Activity, TaskQueue, Language string
+	Exponent                      int64
 }
 
-// Rule is how a setting is named, defaulted and checked, and how its error message words it.
-type Rule struct {
-	Variable string `json:"variable"`
-	Default  string `json:"default"`
-	Pattern  string `json:"pattern"`
-	Rule     string `json:"rule"`
-}
-
-// StepOf returns the step that runs activity. A worker asks for its own step by a wire name
-// fixed at build time, so a missing one is a broken contract and panics.
+// StepOf returns the step that runs activity; a worker asks for its own, so a missing one panics.
 func StepOf(activity string) Step {
 	for _, s := range Contract.Steps {
 		if s.Activity == activity {
@@ -101,8 +51,7 @@ func StepOf(activity string) Step {
 	panic(fmt.Sprintf("contract.json has no step %q", activity))
 }
 
-func decode() Spec {
-	var s Spec
+func decode() (s Spec) {
 	if err := json.Unmarshal(contractJSON, &s); err != nil {
 		panic(fmt.Sprintf("contract.json: %v", err))
 	}

@@ -10,36 +10,32 @@ import (
 	"strings"
 	"time"
 
-	"calc.local/contracts"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 )
 
-// contract is contracts/contract.json, compiled in; step is this worker's entry in it.
-var (
-	contract = contracts.Contract
-	step     = contracts.StepOf("power_of_4")
-	payload  = regexp.MustCompile(contract.Payload.Pattern)
-)
+var digits = regexp.MustCompile(contract.Payload.Pattern)
 
-// Activities holds the power_of_4 activity and the timing of its wait.
-type Activities struct {
-	Wait, HeartbeatInterval time.Duration
-}
+// Activities holds the power_of_4 activity and the wait before it computes.
+type Activities struct{ Wait, HeartbeatInterval time.Duration }
 
-// PowerOf4 returns its input raised to the fourth power, exactly, as a base-10 string. The
-// input is raw JSON so that a value of any JSON type reaches it and is refused as InvalidNumber,
-// instead of failing, and being retried, in the SDK's decoder.
+// PowerOf4 returns n^4, exactly, for n a string of base-10 digits.
 func (a *Activities) PowerOf4(ctx context.Context, input json.RawMessage) (string, error) {
-	var s string
-	if json.Unmarshal(input, &s) != nil || !payload.MatchString(s) {
+	var s string // from raw JSON, so that another type fails here as InvalidNumber, not retried in the SDK's decoder
+	if json.Unmarshal(input, &s) != nil || !digits.MatchString(s) {
 		return "", invalidNumber(input, "expected a string of base-10 digits with an optional leading '-'")
 	}
 	if len(strings.TrimPrefix(s, "-")) > contract.Payload.MaxDigits {
 		return "", invalidNumber(input, fmt.Sprintf("expected at most %d digits", contract.Payload.MaxDigits))
 	}
-	if err := a.wait(ctx); err != nil {
-		return "", err
+	// Heartbeats let the server notice a dead worker and deliver a cancellation, which ends the wait.
+	for end := time.Now().Add(a.Wait); time.Now().Before(end); {
+		activity.RecordHeartbeat(ctx)
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(min(a.HeartbeatInterval, time.Until(end))):
+		}
 	}
 	n, _ := new(big.Int).SetString(s, 10)
 	result := n.Exp(n, big.NewInt(step.Exponent), nil).String()
@@ -47,28 +43,7 @@ func (a *Activities) PowerOf4(ctx context.Context, input json.RawMessage) (strin
 	return result, nil
 }
 
-// wait heartbeats while it waits, so that the server notices a dead worker and can deliver a
-// cancellation, which ends the wait with ctx.Err(): the SDK then reports the activity cancelled.
-func (a *Activities) wait(ctx context.Context) error {
-	if a.Wait <= 0 {
-		return nil
-	}
-	done, tick := time.After(a.Wait), time.NewTicker(a.HeartbeatInterval)
-	defer tick.Stop()
-	for {
-		activity.RecordHeartbeat(ctx)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-done:
-			return nil
-		case <-tick.C:
-		}
-	}
-}
-
-// invalidNumber is the contract's non-retryable failure, naming the value as JSON, as sent, cut
-// to 80 characters.
+// invalidNumber names the value as sent, in compact JSON cut to 80 characters; retrying cannot help.
 func invalidNumber(input json.RawMessage, rule string) error {
 	shown, compact := "null", bytes.Buffer{} // null: no value at all
 	if json.Compact(&compact, input) == nil {

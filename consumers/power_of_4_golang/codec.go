@@ -6,6 +6,7 @@ import (
 	"crypto/cipher"
 	"encoding/base64"
 	"fmt"
+	"regexp"
 	"strings"
 
 	commonpb "go.temporal.io/api/common/v1"
@@ -14,38 +15,35 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// Codec is the payload codec every process of the project shares (contract.json "encryption"),
-// so that what one language encrypts the others decrypt.
+var enc, keyIDs = contract.Encryption, regexp.MustCompile(contract.Encryption.KeyIDPattern)
+
+// Codec encrypts payloads in the format every language of the project shares: AES-256-GCM, nonce first.
 type Codec struct {
 	keyID string
 	aeads map[string]cipher.AEAD
 }
 
-// NewCodec takes PAYLOAD_KEYS' comma-separated id:key pairs, any of which decrypts, and
-// encrypts with keyID, by default the first. Its errors never show a key.
+// NewCodec decrypts with any of PAYLOAD_KEYS' id:key pairs and encrypts with keyID, by default the first.
 func NewCodec(keys, keyID string) (*Codec, error) {
-	enc := contract.Encryption
 	c := &Codec{keyID: keyID, aeads: map[string]cipher.AEAD{}}
 	for pair := range strings.SplitSeq(keys, ",") {
 		id, encoded, _ := strings.Cut(pair, ":")
-		// Strict decoding still skips line breaks, which standard base64 never holds.
-		key, err := base64.StdEncoding.Strict().DecodeString(encoded)
-		if err != nil || len(key) != enc.KeyBytes || strings.ContainsAny(encoded, "\r\n") ||
-			c.aeads[id] != nil || !matches(enc.KeyIDPattern)(id) {
-			return nil, invalidSetting(enc.KeysVariable, "", enc.KeysRule)
+		key, err := base64.StdEncoding.DecodeString(encoded)
+		canonical := err == nil && base64.StdEncoding.EncodeToString(key) == encoded // no line breaks, no stray bits
+		if !canonical || len(key) != enc.KeyBytes || c.aeads[id] != nil || !keyIDs.MatchString(id) {
+			return nil, invalidSetting("PAYLOAD_KEYS", enc.KeysRule)
 		}
 		block, _ := aes.NewCipher(key) // fails only for a key length other than 16, 24 or 32
-		// A fresh random nonce in front of the ciphertext and tag is exactly the shared format.
 		c.aeads[id], _ = cipher.NewGCMWithRandomNonce(block)
 		c.keyID = cmp.Or(c.keyID, id)
 	}
 	if c.aeads[c.keyID] == nil {
-		return nil, invalidSetting(enc.KeyIDVariable, c.keyID, enc.KeyIDRule)
+		return nil, invalidSetting("PAYLOAD_KEY_ID", enc.KeyIDRule)
 	}
 	return c, nil
 }
 
-// Encode encrypts each whole serialized payload with the current key, whose id it records.
+// Encode encrypts each whole serialized payload, metadata included, with the current key.
 func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
 	out := make([]*commonpb.Payload, len(payloads))
 	for i, p := range payloads {
@@ -53,10 +51,8 @@ func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 		if err != nil {
 			return nil, err
 		}
-		out[i] = &commonpb.Payload{Data: c.aeads[c.keyID].Seal(nil, nil, plain, nil), Metadata: map[string][]byte{
-			converter.MetadataEncoding:        []byte(contract.Encryption.Encoding),
-			contract.Encryption.KeyIDMetadata: []byte(c.keyID),
-		}}
+		metadata := map[string][]byte{converter.MetadataEncoding: []byte(enc.Encoding), enc.KeyIDMetadata: []byte(c.keyID)}
+		out[i] = &commonpb.Payload{Metadata: metadata, Data: c.aeads[c.keyID].Seal(nil, nil, plain, nil)}
 	}
 	return out, nil
 }
@@ -66,10 +62,10 @@ func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 	out := make([]*commonpb.Payload, len(payloads))
 	for i, p := range payloads {
 		out[i] = p
-		if string(p.Metadata[converter.MetadataEncoding]) != contract.Encryption.Encoding {
+		if string(p.Metadata[converter.MetadataEncoding]) != enc.Encoding {
 			continue
 		}
-		id := string(p.Metadata[contract.Encryption.KeyIDMetadata])
+		id := string(p.Metadata[enc.KeyIDMetadata])
 		aead, ok := c.aeads[id]
 		if !ok {
 			return nil, fmt.Errorf("payload encrypted with unknown key id %q", id)
@@ -86,11 +82,8 @@ func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 	return out, nil
 }
 
-// Converters are the client's converters through the codec; encoding the common attributes
-// puts failure messages and stack traces in encrypted payloads too.
+// Converters are the client's converters through the codec, failure messages and stack traces included.
 func (c *Codec) Converters() (converter.DataConverter, converter.FailureConverter) {
 	data := converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), c)
-	return data, temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
-		DataConverter: data, EncodeCommonAttributes: true,
-	})
+	return data, temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: data, EncodeCommonAttributes: true})
 }

@@ -1,97 +1,77 @@
 package main
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
-	"net"
-	"os"
+	"reflect"
 	"regexp"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
-	"go.temporal.io/sdk/worker"
+	"github.com/caarlos0/env/v11"
 )
 
-// Config is what the worker reads from its environment, by the contract's names and rules.
+// Config is the worker's settings; an empty variable counts as unset, and an unset port turns its endpoint off.
 type Config struct {
-	Wait, ShutdownGrace     time.Duration
-	Identity, LogFormat     string // identity: <activity>-<language>-<replica>@<host>:<pid>
-	MetricsAddr, HealthAddr string // empty: the endpoint is off
-	Version                 worker.WorkerDeploymentVersion
-	Codec                   *Codec // nil: PAYLOAD_ENCRYPTION=off
+	Wait           time.Duration `env:"ACTIVITY_2_WAIT_TIMEOUT" envDefault:"1"`
+	ShutdownGrace  time.Duration `env:"WORKER_SHUTDOWN_GRACE_SECONDS" envDefault:"10"`
+	Replica        string        `env:"WORKER_REPLICA" envDefault:"1"`
+	LogFormat      string        `env:"LOG_FORMAT" envDefault:"text"`
+	MetricsHost    string        `env:"METRICS_HOST" envDefault:"127.0.0.1"`
+	MetricsPort    uint16        `env:"METRICS_PORT"`
+	HealthHost     string        `env:"HEALTH_HOST" envDefault:"127.0.0.1"`
+	HealthPort     uint16        `env:"HEALTH_PORT"`
+	DeploymentName string        `env:"WORKER_DEPLOYMENT_NAME" envDefault:"calculation"`
+	BuildID        string        `env:"WORKER_BUILD_ID" envDefault:"dev"`
+	Encryption     bool          `env:"PAYLOAD_ENCRYPTION" envDefault:"on"`
+	Codec          *Codec        // from PAYLOAD_KEYS and PAYLOAD_KEY_ID while Encryption is on
 }
 
-// LoadConfig reads the settings through getenv, an empty value counting as unset. Its error
-// names the first malformed setting and its rule in the contract's words.
-func LoadConfig(getenv func(string) string) (Config, error) {
-	s, dep, enc := contract.Settings, contract.Deployment, contract.Encryption
-	var bad error
-	get := func(name, fallback, rule string, ok func(string) bool) string {
-		v := cmp.Or(getenv(name), fallback)
-		if bad == nil && !ok(v) {
-			bad = invalidSetting(name, v, rule)
-		}
-		return v
-	}
-	seconds := func(name string, fallback float64) (d time.Duration) {
-		get(name, fmt.Sprint(fallback), s.Seconds.Rule, func(v string) bool {
-			var err error
-			d, err = time.ParseDuration(v + "s") // exact for decimals; an overflow is an error
-			return err == nil && matches(s.Seconds.Pattern)(v)
-		})
-		return d
-	}
-	addr := func(hostVar, portVar string) string {
-		var port uint64
-		get(portVar, "", s.Port.Rule, func(v string) bool {
-			var err error
-			port, err = strconv.ParseUint(v, 10, 16) // no sign: digits only
-			return v == "" || err == nil && port > 0
-		})
-		if port == 0 {
-			return ""
-		}
-		return net.JoinHostPort(cmp.Or(getenv(hostVar), contract.Probe.DefaultHost), strconv.FormatUint(port, 10))
-	}
-	wait := seconds(step.WaitVariable, contract.DefaultWaitSeconds)
-	replica := get(s.Replica.Variable, s.Replica.Default, s.Replica.Rule, matches(s.Replica.Pattern))
-	host, _ := os.Hostname()
-	c := Config{
-		Wait:          wait,
-		ShutdownGrace: seconds(s.ShutdownGrace.Variable, s.ShutdownGrace.Default),
-		Identity:      fmt.Sprintf("%s-%s-%s@%s:%d", step.Activity, step.Language, replica, host, os.Getpid()),
-		LogFormat:     get(s.LogFormat.Variable, s.LogFormat.Default, s.LogFormat.Rule, oneOf(s.LogFormat.Values...)),
-		MetricsAddr:   addr("METRICS_HOST", "METRICS_PORT"),
-		HealthAddr:    addr(contract.Probe.HostVariable, contract.Probe.PortVariable),
-		Version: worker.WorkerDeploymentVersion{
-			DeploymentName: cmp.Or(getenv(dep.NameVariable), dep.DefaultName),
-			BuildID:        get(dep.BuildIDVariable, dep.DefaultBuildID, dep.BuildIDRule, matches(dep.BuildIDPattern)),
-		},
-	}
-	if get(enc.SwitchVariable, "on", enc.SwitchRule, oneOf("on", "off")) == "on" && bad == nil {
-		c.Codec, bad = NewCodec(getenv(enc.KeysVariable), getenv(enc.KeyIDVariable))
-	}
-	return c, bad
+var rules = contract.Settings
+
+// parsers read seconds as plain decimals, ports from 1, and switches as on or off; each error is the rule.
+var parsers = map[reflect.Type]env.ParserFunc{
+	reflect.TypeFor[time.Duration](): func(v string) (any, error) {
+		d, err := time.ParseDuration(v + "s") // exact for decimals; an overflow is an error
+		return d, check(err == nil && matches(rules.Seconds.Pattern, v), rules.Seconds.Rule)
+	},
+	reflect.TypeFor[uint16](): func(v string) (any, error) {
+		port, err := strconv.ParseUint(v, 10, 16) // no sign: digits only
+		return uint16(port), check(err == nil && port > 0, rules.Port.Rule)
+	},
+	reflect.TypeFor[bool](): func(v string) (any, error) { return v == "on", check(v == "on" || v == "off", enc.SwitchRule) },
 }
 
-// invalidSetting words a malformed setting as the contract does, the value shown as Go quotes
-// it and cut to 40 characters; the value of a secret, passed as "", is not shown.
-func invalidSetting(name, value, rule string) error {
-	msg, shown := contract.Settings.Message, fmt.Sprintf("%.40q", value)
-	if value == "" {
-		msg = contract.Settings.SecretMessage
-	} else if utf8.RuneCountInString(value) > 40 {
-		shown += "..."
+// LoadConfig reads the settings from environ; its error names a malformed variable and its rule.
+func LoadConfig(environ map[string]string) (c Config, err error) {
+	var bad env.ParseError
+	switch err = env.ParseWithOptions(&c, env.Options{Environment: environ, FuncMap: parsers}); {
+	case errors.As(err, &bad):
+		field, _ := reflect.TypeFor[Config]().FieldByName(bad.Name)
+		err = invalidSetting(field.Tag.Get("env"), bad.Err.Error())
+	case err != nil:
+	case !matches(rules.Replica.Pattern, c.Replica):
+		err = invalidSetting("WORKER_REPLICA", rules.Replica.Rule)
+	case c.LogFormat != "text" && c.LogFormat != "json":
+		err = invalidSetting("LOG_FORMAT", rules.LogFormat.Rule)
+	case !matches(contract.Deployment.BuildIDPattern, c.BuildID):
+		err = invalidSetting("WORKER_BUILD_ID", contract.Deployment.BuildIDRule)
+	case c.Encryption:
+		c.Codec, err = NewCodec(environ["PAYLOAD_KEYS"], environ["PAYLOAD_KEY_ID"])
 	}
-	return errors.New(strings.NewReplacer("{name}", name, "{value}", shown, "{rule}", rule).Replace(msg))
+	return c, err
 }
 
-func matches(pattern string) func(string) bool { return regexp.MustCompile(pattern).MatchString }
-
-func oneOf(values ...string) func(string) bool {
-	return func(v string) bool { return slices.Contains(values, v) }
+// invalidSetting leaves the value out: it may be a key.
+func invalidSetting(name, rule string) error {
+	return fmt.Errorf("invalid setting %s: expected %s", name, rule)
 }
+
+func check(ok bool, rule string) error {
+	if ok {
+		return nil
+	}
+	return errors.New(rule)
+}
+
+func matches(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }

@@ -3,13 +3,10 @@ package main
 import (
 	"encoding/base64"
 	"fmt"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
-
-	"go.temporal.io/sdk/worker"
 )
 
 // load reads settings from exactly vars, never from the test process's environment, plus the
@@ -19,7 +16,7 @@ func load(vars map[string]string) (Config, error) {
 	for k, v := range vars {
 		all[k] = v
 	}
-	return LoadConfig(func(name string) string { return all[name] })
+	return LoadConfig(all)
 }
 
 // bytesFrom returns the 32 bytes first, first+1, ..., the shape of the shared test keys.
@@ -31,18 +28,11 @@ func bytesFrom(first byte) []byte {
 	return b
 }
 
-// requireSettingError asserts the one-line message that names the variable, the value (quoted
-// and cut to 40 characters; for a secret, that it is not shown) and the rule.
-func requireSettingError(t *testing.T, err error, name, value, rule string, secret bool) {
+// requireSettingError asserts the one-line message that names the variable and its rule, and
+// never the value, which may be a key.
+func requireSettingError(t *testing.T, err error, name, value, rule string) {
 	t.Helper()
-	shown := fmt.Sprintf("%q", value)
-	if runes := []rune(value); len(runes) > 40 {
-		shown = fmt.Sprintf("%q...", string(runes[:40]))
-	}
-	want := fmt.Sprintf("invalid setting %s=%s: expected %s", name, shown, rule)
-	if secret {
-		want = fmt.Sprintf("invalid setting %s (value not shown): expected %s", name, rule)
-	}
+	want := fmt.Sprintf("invalid setting %s: expected %s", name, rule)
 	if err == nil || err.Error() != want {
 		t.Errorf("%s=%q: got %v, want %s", name, value, err, want)
 	}
@@ -58,9 +48,8 @@ func TestDefaults(t *testing.T) {
 	}
 	got.Codec = nil
 	want := Config{
-		Wait: time.Second, ShutdownGrace: 10 * time.Second, LogFormat: "text",
-		Identity: fmt.Sprintf("power_of_4-go-1@%s:%d", hostname(t), os.Getpid()),
-		Version:  worker.WorkerDeploymentVersion{DeploymentName: "calculation", BuildID: "dev"},
+		Wait: time.Second, ShutdownGrace: 10 * time.Second, Replica: "1", LogFormat: "text",
+		MetricsHost: "127.0.0.1", HealthHost: "127.0.0.1", DeploymentName: "calculation", BuildID: "dev", Encryption: true,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
@@ -101,7 +90,7 @@ func TestWaitTimeoutVectors(t *testing.T) {
 	for _, value := range append(v.WaitTimeouts.Invalid, "99999999999999999999") {
 		t.Run("invalid "+value, func(t *testing.T) {
 			_, err := load(map[string]string{"ACTIVITY_2_WAIT_TIMEOUT": value})
-			requireSettingError(t, err, "ACTIVITY_2_WAIT_TIMEOUT", value, secondsRule, false)
+			requireSettingError(t, err, "ACTIVITY_2_WAIT_TIMEOUT", value, secondsRule)
 		})
 	}
 }
@@ -117,45 +106,46 @@ func TestShutdownGrace(t *testing.T) {
 	}
 	for _, value := range []string{"-1", "ten", "1e3", "10s", "inf"} {
 		_, err := load(map[string]string{"WORKER_SHUTDOWN_GRACE_SECONDS": value})
-		requireSettingError(t, err, "WORKER_SHUTDOWN_GRACE_SECONDS", value, secondsRule, false)
+		requireSettingError(t, err, "WORKER_SHUTDOWN_GRACE_SECONDS", value, secondsRule)
 	}
 }
 
+// The identity it goes into, power_of_4-go-<replica>@<host>:<pid>, is checked on the running
+// worker (TestHealthPortInUseStopsTheWorker, TestIntegrationWithDevServer).
 func TestReplica(t *testing.T) {
 	for _, value := range []string{"2", "blue-3", "a.b_c"} {
 		s, err := load(map[string]string{"WORKER_REPLICA": value})
-		want := fmt.Sprintf("power_of_4-go-%s@%s:%d", value, hostname(t), os.Getpid())
-		if err != nil || s.Identity != want {
-			t.Errorf("WORKER_REPLICA=%q gives identity %q, %v; want %q", value, s.Identity, err, want)
+		if err != nil || s.Replica != value {
+			t.Errorf("WORKER_REPLICA=%q gives replica %q, %v", value, s.Replica, err)
 		}
 	}
 	for _, value := range []string{"a b", "1@x", "2:3", "-1", " 1", ".x"} {
 		_, err := load(map[string]string{"WORKER_REPLICA": value})
-		requireSettingError(t, err, "WORKER_REPLICA", value, "a replica name of letters, digits, '.', '_' or '-', such as 1 or 2", false)
+		requireSettingError(t, err, "WORKER_REPLICA", value, "a replica name of letters, digits, '.', '_' or '-', such as 1 or 2")
 	}
 }
 
 func TestPorts(t *testing.T) {
 	for _, name := range []string{"METRICS", "HEALTH"} {
-		for value, want := range map[string]string{"1": "127.0.0.1:1", "9467": "127.0.0.1:9467", "65535": "127.0.0.1:65535", "08081": "127.0.0.1:8081"} {
+		for value, want := range map[string]uint16{"1": 1, "9467": 9467, "65535": 65535, "08081": 8081} {
 			s, err := load(map[string]string{name + "_PORT": value})
-			got := map[string]string{"METRICS": s.MetricsAddr, "HEALTH": s.HealthAddr}[name]
+			got := map[string]uint16{"METRICS": s.MetricsPort, "HEALTH": s.HealthPort}[name]
 			if err != nil || got != want {
-				t.Errorf("%s_PORT=%q gives %q, %v; want %q", name, value, got, err, want)
+				t.Errorf("%s_PORT=%q gives %d, %v; want %d", name, value, got, err, want)
 			}
 		}
 		for _, value := range []string{"0", "65536", "+1", "-1", "http", " 80", "80 ", "8_0", "1e3"} {
 			_, err := load(map[string]string{name + "_PORT": value})
-			requireSettingError(t, err, name+"_PORT", value, "a TCP port from 1 to 65535", false)
+			requireSettingError(t, err, name+"_PORT", value, "a TCP port from 1 to 65535")
 		}
 	}
 	s, err := load(map[string]string{"METRICS_HOST": "0.0.0.0", "METRICS_PORT": "9464", "HEALTH_HOST": "::", "HEALTH_PORT": "8081"})
-	if err != nil || s.MetricsAddr != "0.0.0.0:9464" || s.HealthAddr != "[::]:8081" {
-		t.Errorf("addresses %q %q, %v", s.MetricsAddr, s.HealthAddr, err)
+	if err != nil || s.MetricsHost != "0.0.0.0" || s.MetricsPort != 9464 || s.HealthHost != "::" || s.HealthPort != 8081 {
+		t.Errorf("metrics on %q %d, probe on %q %d, %v", s.MetricsHost, s.MetricsPort, s.HealthHost, s.HealthPort, err)
 	}
 	s, err = load(map[string]string{"METRICS_HOST": "0.0.0.0", "HEALTH_HOST": "::"})
-	if err != nil || s.MetricsAddr != "" || s.HealthAddr != "" {
-		t.Errorf("without ports, the endpoints should be off: %q %q, %v", s.MetricsAddr, s.HealthAddr, err)
+	if err != nil || s.MetricsPort != 0 || s.HealthPort != 0 {
+		t.Errorf("without ports, the endpoints should be off: %d %d, %v", s.MetricsPort, s.HealthPort, err)
 	}
 }
 
@@ -168,7 +158,7 @@ func TestLogFormat(t *testing.T) {
 	}
 	for _, value := range []string{"xml", "JSON", " text"} {
 		_, err := load(map[string]string{"LOG_FORMAT": value})
-		requireSettingError(t, err, "LOG_FORMAT", value, "json or text", false)
+		requireSettingError(t, err, "LOG_FORMAT", value, "json or text")
 	}
 }
 
@@ -176,20 +166,19 @@ func TestSettingMessage(t *testing.T) {
 	cases := []struct {
 		name, value, want string
 	}{
-		{"ACTIVITY_2_WAIT_TIMEOUT", "soon", `invalid setting ACTIVITY_2_WAIT_TIMEOUT="soon": expected a non-negative decimal number of seconds, such as 0, 1 or 2.5`},
-		{"WORKER_REPLICA", `a "b"`, `invalid setting WORKER_REPLICA="a \"b\"": expected a replica name of letters, digits, '.', '_' or '-', such as 1 or 2`},
-		{"HEALTH_PORT", "<80>", `invalid setting HEALTH_PORT="<80>": expected a TCP port from 1 to 65535`},
-		{"LOG_FORMAT", strings.Repeat("x", 40), `invalid setting LOG_FORMAT="` + strings.Repeat("x", 40) + `": expected json or text`},
-		{"LOG_FORMAT", strings.Repeat("x", 39) + "ÿz!", `invalid setting LOG_FORMAT="` + strings.Repeat("x", 39) + `ÿ"...: expected json or text`},
-		{"PAYLOAD_KEYS", "test-1:c2VjcmV0", `invalid setting PAYLOAD_KEYS (value not shown): expected comma-separated id:key pairs, each key 32 bytes in standard base64`},
-		{"PAYLOAD_KEY_ID", "test-9", `invalid setting PAYLOAD_KEY_ID="test-9": expected the id of one of the keys in PAYLOAD_KEYS`},
-		{"PAYLOAD_ENCRYPTION", "maybe", `invalid setting PAYLOAD_ENCRYPTION="maybe": expected on or off`},
-		{"WORKER_BUILD_ID", "v1 2", `invalid setting WORKER_BUILD_ID="v1 2": expected a build id of letters, digits, '.', '_' or '-'`},
+		{"ACTIVITY_2_WAIT_TIMEOUT", "soon", `invalid setting ACTIVITY_2_WAIT_TIMEOUT: expected a non-negative decimal number of seconds, such as 0, 1 or 2.5`},
+		{"WORKER_REPLICA", `a "b"`, `invalid setting WORKER_REPLICA: expected a replica name of letters, digits, '.', '_' or '-', such as 1 or 2`},
+		{"HEALTH_PORT", "<80>", `invalid setting HEALTH_PORT: expected a TCP port from 1 to 65535`},
+		{"LOG_FORMAT", strings.Repeat("x", 40), `invalid setting LOG_FORMAT: expected json or text`},
+		{"PAYLOAD_KEYS", "test-1:c2VjcmV0", `invalid setting PAYLOAD_KEYS: expected comma-separated id:key pairs, each key 32 bytes in standard base64`},
+		{"PAYLOAD_KEY_ID", "test-9", `invalid setting PAYLOAD_KEY_ID: expected the id of one of the keys in PAYLOAD_KEYS`},
+		{"PAYLOAD_ENCRYPTION", "maybe", `invalid setting PAYLOAD_ENCRYPTION: expected on or off`},
+		{"WORKER_BUILD_ID", "v1 2", `invalid setting WORKER_BUILD_ID: expected a build id of letters, digits, '.', '_' or '-'`},
 	}
 	for _, c := range cases {
 		_, err := load(map[string]string{c.name: c.value})
-		if err == nil || err.Error() != c.want {
-			t.Errorf("%s=%q:\n got %v\nwant %s", c.name, c.value, err, c.want)
+		if err == nil || err.Error() != c.want || strings.Contains(err.Error(), c.value) {
+			t.Errorf("%s=%q:\n got %v\nwant %s, without the value", c.name, c.value, err, c.want)
 		}
 	}
 }
@@ -218,19 +207,18 @@ func TestPayloadKeys(t *testing.T) {
 		"k1=" + key, " k1:" + key,
 	} {
 		_, err := load(map[string]string{"PAYLOAD_KEYS": value})
-		requireSettingError(t, err, "PAYLOAD_KEYS", "", keysRule, true)
+		requireSettingError(t, err, "PAYLOAD_KEYS", value, keysRule)
 	}
-	_, err = LoadConfig(func(string) string { return "" })
-	requireSettingError(t, err, "PAYLOAD_KEYS", "", keysRule, true)
+	_, err = LoadConfig(map[string]string{})
+	requireSettingError(t, err, "PAYLOAD_KEYS", "", keysRule)
 	for _, value := range []string{"test-3", "TEST-1", "test-1 ", "test-1,test-2"} {
 		_, err := load(map[string]string{"PAYLOAD_KEY_ID": value})
-		requireSettingError(t, err, "PAYLOAD_KEY_ID", value, "the id of one of the keys in PAYLOAD_KEYS", false)
+		requireSettingError(t, err, "PAYLOAD_KEY_ID", value, "the id of one of the keys in PAYLOAD_KEYS")
 	}
 }
 
 func TestPayloadEncryptionSwitch(t *testing.T) {
-	off := map[string]string{"PAYLOAD_ENCRYPTION": "off"}
-	s, err := LoadConfig(func(name string) string { return off[name] })
+	s, err := LoadConfig(map[string]string{"PAYLOAD_ENCRYPTION": "off"})
 	if err != nil || s.Codec != nil {
 		t.Errorf("PAYLOAD_ENCRYPTION=off without keys gives %+v, %v", s, err)
 	}
@@ -244,18 +232,18 @@ func TestPayloadEncryptionSwitch(t *testing.T) {
 	}
 	for _, value := range []string{"yes", "true", "ON", "1", " off"} {
 		_, err := load(map[string]string{"PAYLOAD_ENCRYPTION": value})
-		requireSettingError(t, err, "PAYLOAD_ENCRYPTION", value, "on or off", false)
+		requireSettingError(t, err, "PAYLOAD_ENCRYPTION", value, "on or off")
 	}
 }
 
 func TestDeployment(t *testing.T) {
 	s, err := load(map[string]string{"WORKER_DEPLOYMENT_NAME": "calc-blue", "WORKER_BUILD_ID": "2026.11.26_a-" + strings.Repeat("9", 51)})
-	if err != nil || s.Version.DeploymentName != "calc-blue" || len(s.Version.BuildID) != 64 {
-		t.Errorf("got version %+v, %v", s.Version, err)
+	if err != nil || s.DeploymentName != "calc-blue" || len(s.BuildID) != 64 {
+		t.Errorf("got version %s/%s, %v", s.DeploymentName, s.BuildID, err)
 	}
 	for _, value := range []string{"a b", "v1/2", "v1:2", "v1@x", strings.Repeat("b", 65), " dev"} {
 		_, err := load(map[string]string{"WORKER_BUILD_ID": value})
-		requireSettingError(t, err, "WORKER_BUILD_ID", value, "a build id of letters, digits, '.', '_' or '-'", false)
+		requireSettingError(t, err, "WORKER_BUILD_ID", value, "a build id of letters, digits, '.', '_' or '-'")
 	}
 }
 
@@ -274,5 +262,54 @@ func TestKeysNeverPrinted(t *testing.T) {
 
 func TestFirstBadSettingIsNamed(t *testing.T) {
 	_, err := load(map[string]string{"ACTIVITY_2_WAIT_TIMEOUT": "x", "METRICS_PORT": "y", "PAYLOAD_KEYS": "k"})
-	requireSettingError(t, err, "ACTIVITY_2_WAIT_TIMEOUT", "x", secondsRule, false)
+	requireSettingError(t, err, "ACTIVITY_2_WAIT_TIMEOUT", "x", secondsRule)
+}
+
+// TestSettingsFollowTheContract holds the names and defaults of config.go's struct tags to
+// contract.json, where every language reads them.
+func TestSettingsFollowTheContract(t *testing.T) {
+	var c struct {
+		Steps              []struct{ Activity, WaitVariable string }
+		DefaultWaitSeconds float64
+		Settings           struct {
+			Replica, LogFormat struct{ Variable, Default string }
+			ShutdownGrace      struct {
+				Variable string
+				Default  float64
+			}
+		}
+		Probe      struct{ PortVariable, HostVariable, DefaultHost string }
+		Encryption struct{ KeysVariable, KeyIDVariable, SwitchVariable string }
+		Deployment struct{ NameVariable, DefaultName, BuildIDVariable, DefaultBuildID string }
+	}
+	loadJSON(t, "contract.json", &c)
+	wait := ""
+	for _, s := range c.Steps {
+		if s.Activity == "power_of_4" {
+			wait = s.WaitVariable
+		}
+	}
+	s, p, d := c.Settings, c.Probe, c.Deployment
+	want := map[string][2]string{ // field: variable, default
+		"Wait":           {wait, fmt.Sprint(c.DefaultWaitSeconds)},
+		"ShutdownGrace":  {s.ShutdownGrace.Variable, fmt.Sprint(s.ShutdownGrace.Default)},
+		"Replica":        {s.Replica.Variable, s.Replica.Default},
+		"LogFormat":      {s.LogFormat.Variable, s.LogFormat.Default},
+		"HealthHost":     {p.HostVariable, p.DefaultHost},
+		"HealthPort":     {p.PortVariable, ""},
+		"DeploymentName": {d.NameVariable, d.DefaultName},
+		"BuildID":        {d.BuildIDVariable, d.DefaultBuildID},
+		"Encryption":     {c.Encryption.SwitchVariable, "on"},
+	}
+	for field, w := range want {
+		f, _ := reflect.TypeFor[Config]().FieldByName(field)
+		if got := [2]string{f.Tag.Get("env"), f.Tag.Get("envDefault")}; got != w {
+			t.Errorf("Config.%s reads %q with default %q; contract.json says %q, %q", field, got[0], got[1], w[0], w[1])
+		}
+	}
+	for _, name := range []string{c.Encryption.KeysVariable, c.Encryption.KeyIDVariable} {
+		if _, err := load(map[string]string{name: "k 1"}); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s is not read, or its error does not name it: %v", name, err)
+		}
+	}
 }

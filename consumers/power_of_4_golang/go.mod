@@ -3,6 +3,7 @@ module power_of_4_golang
 go 1.26.0
 
 require (
+	github.com/caarlos0/env/v11 v11.4.2
 	github.com/prometheus/client_golang v1.23.2
 	github.com/uber-go/tally/v4 v4.1.17
 	go.opentelemetry.io/otel v1.47.0

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 	"unicode"
 
@@ -22,45 +21,40 @@ import (
 	"go.temporal.io/sdk/interceptor"
 )
 
-// ServeMetrics serves the SDK's metrics for Prometheus on addr as the other workers do:
-// the SDK's own temporal_ names, timers as histograms in seconds, label values unchanged.
-func ServeMetrics(addr string) (client.MetricsHandler, error) {
+// ServeMetrics serves the SDK's metrics as the other workers do: temporal_ names, histograms in seconds.
+func ServeMetrics(host string, port uint16) (client.MetricsHandler, error) {
 	reporter := tallyprom.NewReporter(tallyprom.Options{
 		Registerer:       prom.NewRegistry(),
 		DefaultTimerType: tallyprom.HistogramTimerType,
 		OnRegisterError:  func(err error) { slog.Warn("metric not registered", "error", err) },
 	})
+	// Label values as they are, such as the task queue's name with its dashes.
 	sanitize := sdktally.PrometheusSanitizeOptions
 	sanitize.ValueCharacters = tally.ValidCharacters{Ranges: []tally.SanitizeRange{{' ', unicode.MaxRune}}}
 	scope, _ := tally.NewRootScope(tally.ScopeOptions{CachedReporter: reporter, Separator: "_",
 		SanitizeOptions: &sanitize, OmitCardinalityMetrics: true}, time.Second)
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", reporter.HTTPHandler())
-	return sdktally.NewMetricsHandler(scope), serve(addr, mux)
+	return sdktally.NewMetricsHandler(scope), serve(host, port, mux)
 }
 
-// StartTracing continues the workflow's trace in each activity and exports it over OTLP/HTTP
-// when an OTLP endpoint is set; flush sends what is left. The exporter reads OTEL_* itself.
-func StartTracing(ctx context.Context) (_ []interceptor.ClientInterceptor, flush func(), _ error) {
+// StartTracing continues the workflow's trace in each activity, exported over OTLP/HTTP when an endpoint is set.
+func StartTracing(ctx context.Context) ([]interceptor.ClientInterceptor, func(context.Context) error, error) {
 	if os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" {
-		return nil, func() {}, nil
+		return nil, func(context.Context) error { return nil }, nil
 	}
-	exporter, err := otlptracehttp.New(ctx)
+	exporter, err := otlptracehttp.New(ctx) // reads the other OTEL_ variables itself
 	if err != nil {
 		return nil, nil, err
 	}
-	// power-of-4-go, the other workers' shape of name, unless OTEL_SERVICE_NAME says otherwise.
-	name := strings.ReplaceAll(step.Activity, "_", "-") + "-" + step.Language
-	res, err := resource.New(ctx, resource.WithAttributes(attribute.String("service.name", name)), resource.WithFromEnv())
+	// The other workers' shape of name, unless OTEL_SERVICE_NAME says otherwise.
+	res, err := resource.New(ctx, resource.WithAttributes(attribute.String("service.name", "power-of-4-go")), resource.WithFromEnv())
 	if err != nil {
 		return nil, nil, err
 	}
-	provider := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter), sdktrace.WithResource(res))
+	// A stopping worker gives a collector that is down a few seconds, not the exporter's minute of retries.
+	batcher := sdktrace.WithBatcher(exporter, sdktrace.WithExportTimeout(5*time.Second))
+	provider := sdktrace.NewTracerProvider(batcher, sdktrace.WithResource(res))
 	tracing, err := temporalotel.NewTracingInterceptor(temporalotel.TracerOptions{Tracer: provider.Tracer(step.Activity)})
-	return []interceptor.ClientInterceptor{tracing}, func() {
-		// The exporter retries for up to a minute; a stopping worker gives it a few seconds.
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = provider.Shutdown(ctx)
-	}, err
+	return []interceptor.ClientInterceptor{tracing}, provider.Shutdown, err
 }

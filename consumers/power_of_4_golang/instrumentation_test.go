@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -24,7 +25,9 @@ func TestNoTracingWithoutAnEndpoint(t *testing.T) {
 	if tracing != nil || err != nil {
 		t.Errorf("got %v, %v; want nothing", tracing, err)
 	}
-	flush() // a no-op, safe to defer
+	if err := flush(context.Background()); err != nil { // a no-op, safe to defer
+		t.Error(err)
+	}
 }
 
 // TestActivitySpansGoOverOTLP runs the activity under the tracing interceptor and checks the
@@ -53,7 +56,9 @@ func TestActivitySpansGoOverOTLP(t *testing.T) {
 	if _, err := env.ExecuteActivity(step.Activity, "2"); err != nil {
 		t.Fatal(err)
 	}
-	flush()
+	if err := flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 
 	// The collector queues each request before answering it, so flush has left them all here.
 	var names []string
@@ -84,12 +89,13 @@ func TestMetricsEndpointServesSDKNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	if _, err := ServeMetrics(busy.Addr().String()); err == nil || !strings.Contains(err.Error(), busy.Addr().String()) {
+	taken := uint16(busy.Addr().(*net.TCPAddr).Port)
+	if _, err := ServeMetrics("127.0.0.1", taken); err == nil || !strings.Contains(err.Error(), busy.Addr().String()) {
 		t.Errorf("a metrics endpoint on a port in use: %v, want an error naming the address", err)
 	}
 
-	addr := freeAddr(t)
-	handler, err := ServeMetrics(addr)
+	port := freePort(t)
+	handler, err := ServeMetrics("127.0.0.1", port)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +104,7 @@ func TestMetricsEndpointServesSDKNames(t *testing.T) {
 
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		body := scrape(t, "http://"+addr+"/metrics")
+		body := scrape(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
 		if strings.Contains(body, `temporal_activity_task_received{task_queue="power-of-4-service-queue"} 1`) &&
 			strings.Contains(body, "temporal_activity_execution_latency_count 1") &&
 			strings.Contains(body, "temporal_activity_execution_latency_sum 0.25") {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -11,15 +12,15 @@ import (
 	"go.temporal.io/sdk/worker"
 )
 
-// freeAddr returns a loopback address that nothing listens on.
-func freeAddr(t *testing.T) string {
+// freePort returns a loopback port that nothing listens on.
+func freePort(t *testing.T) uint16 {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	return l.Addr().String()
+	return uint16(l.Addr().(*net.TCPAddr).Port)
 }
 
 // get asks the probe for path and decodes its JSON answer.
@@ -46,12 +47,13 @@ func get(t *testing.T, base, path string) (int, map[string]string) {
 
 func TestProbeStates(t *testing.T) {
 	const identity = "power_of_4-go-1@host:1"
-	probe := NewProbe(identity, worker.WorkerDeploymentVersion{DeploymentName: "calculation", BuildID: "v7"})
-	addr := freeAddr(t)
-	if err := serve(addr, probe.Handler()); err != nil {
+	probe := &Probe{Identity: identity, Version: worker.WorkerDeploymentVersion{DeploymentName: "calculation", BuildID: "v7"}}
+	probe.Status.Store("starting")
+	port := freePort(t)
+	if err := serve("127.0.0.1", port, probe.Handler()); err != nil {
 		t.Fatal(err)
 	}
-	base := "http://" + addr
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 
 	want := func(path string, code int, body map[string]string) {
 		t.Helper()
@@ -73,10 +75,10 @@ func TestProbeStates(t *testing.T) {
 
 	want("/healthz", http.StatusOK, alive)
 	want("/readyz", http.StatusServiceUnavailable, readiness("starting"))
-	probe.Set("ready")
+	probe.Status.Store("ready")
 	want("/readyz", http.StatusOK, readiness("ready"))
 	want("/healthz", http.StatusOK, alive)
-	probe.Set("stopping")
+	probe.Status.Store("stopping")
 	want("/readyz", http.StatusServiceUnavailable, readiness("stopping"))
 	want("/healthz", http.StatusOK, alive)
 	for _, path := range []string{"/", "/ready", "/readyz/x", "/metrics"} {
@@ -95,8 +97,24 @@ func TestServeRefusesAPortInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	addr := busy.Addr().String()
-	if err := serve(addr, http.NotFoundHandler()); err == nil || !strings.Contains(err.Error(), addr) {
+	addr := busy.Addr().(*net.TCPAddr)
+	if err := serve("127.0.0.1", uint16(addr.Port), http.NotFoundHandler()); err == nil || !strings.Contains(err.Error(), addr.String()) {
 		t.Fatalf("want an error naming the address %s, got %v", addr, err)
+	}
+}
+
+// TestServeJoinsAnIPv6Host listens on the IPv6 loopback, which needs the host in brackets.
+func TestServeJoinsAnIPv6Host(t *testing.T) {
+	l, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skip("no IPv6 loopback:", err)
+	}
+	port := uint16(l.Addr().(*net.TCPAddr).Port)
+	_ = l.Close()
+	if err := serve("::1", port, http.NotFoundHandler()); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := get(t, fmt.Sprintf("http://[::1]:%d", port), "/"); code != http.StatusNotFound {
+		t.Errorf("GET / on [::1]:%d: %d, want 404", port, code)
 	}
 }
