@@ -1,11 +1,8 @@
-"""`python -m power_of_2` runs the worker. Interpreter teardown beside the SDK's native threads
-has crashed (SIGSEGV) after a clean drain, so once all is reported the process ends directly."""
+"""`python -m power_of_2` runs the worker, then ends directly: interpreter teardown beside the
+SDK's native threads has crashed (SIGSEGV) after a clean drain. Stderr is line-buffered."""
 
 import os
-import sys
 
 from .worker import main
 
-code = main()
-sys.stderr.flush()
-os._exit(code)
+os._exit(main())

@@ -7,12 +7,12 @@ import sys
 import time
 from typing import Any
 
-from calc_contracts import CONTRACT, step
+from calc_contracts import CONTRACT
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 NAME = "power_of_2"
-STEP = step(NAME)
+STEP = next(step for step in CONTRACT["steps"] if step["activity"] == NAME)
 MAX_DIGITS: int = CONTRACT["payload"]["maxDigits"]
 # CPython refuses int/str conversions past 4300 digits; the longest number here is the output.
 sys.set_int_max_str_digits(MAX_DIGITS * STEP["exponent"])

@@ -8,8 +8,7 @@ from calc_contracts import CONTRACT
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
-from temporalio.converter import DataConverter, PayloadCodec
-from temporalio.converter import DefaultFailureConverterWithEncodedAttributes as EncodedFailures
+from temporalio.converter import PayloadCodec
 
 ENCODING: bytes = CONTRACT["encryption"]["encoding"].encode()
 KEY_ID: str = CONTRACT["encryption"]["keyIdMetadata"]
@@ -47,12 +46,3 @@ class EncryptionCodec(PayloadCodec):
             return Payload.FromString(self.ciphers[key_id].decrypt(nonce, sealed, None))
         except (InvalidTag, ValueError):  # ValueError: too short to hold a nonce
             raise ValueError(f"payload with key id {key_id!r} cannot be decrypted") from None
-
-
-def data_converter(keys: Mapping[str, bytes] | None, key_id: str | None) -> DataConverter:
-    """The encrypting converter; the SDK's default one without keys."""
-    if not keys or not key_id:
-        return DataConverter.default
-    # Failure messages and stack traces move into an encoded payload, so they are encrypted too.
-    codec = EncryptionCodec(keys, key_id)
-    return DataConverter(payload_codec=codec, failure_converter_class=EncodedFailures)

@@ -1,6 +1,6 @@
 """The worker reads contracts/contract.json itself, installed as package data."""
 
-from calc_contracts import CONTRACT, step
+from calc_contracts import CONTRACT
 
 from power_of_2.activities import NAME, STEP
 from tests.contract_files import load_json
@@ -12,5 +12,5 @@ def test_the_installed_contract_is_the_repositorys_file() -> None:
 
 
 def test_this_worker_is_the_python_step_that_squares() -> None:
-    assert step(NAME) == STEP
+    assert [step for step in CONTRACT["steps"] if step["activity"] == NAME] == [STEP]
     assert (STEP["language"], STEP["exponent"]) == ("python", 2)

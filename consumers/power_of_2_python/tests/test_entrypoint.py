@@ -13,6 +13,7 @@ from tests.codec_vectors import TEST_KEYS
 from tests.contract_files import PROJECT_DIR
 
 RULES, KEYS, VERSION = CONTRACT["settings"], CONTRACT["encryption"], CONTRACT["deployment"]
+SECONDS = f"String should match pattern '{RULES['seconds']['pattern']}'"
 # Nothing listens here: if the worker tried to connect it would fail with a different message.
 _UNREACHABLE = "127.0.0.1:1"
 
@@ -33,23 +34,31 @@ def _run_worker(extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     ("variable", "value", "rule"),
     [
-        # One per rule: tests/test_settings.py runs every shared vector in process.
-        ("ACTIVITY_1_WAIT_TIMEOUT", "1e3", RULES["seconds"]["rule"]),
-        ("WORKER_REPLICA", "two words", RULES["replica"]["rule"]),
-        ("WORKER_SHUTDOWN_GRACE_SECONDS", "1e3", RULES["seconds"]["rule"]),
-        ("METRICS_PORT", "http", RULES["port"]["rule"]),
-        ("HEALTH_PORT", "70000", RULES["port"]["rule"]),
-        ("LOG_FORMAT", "xml", RULES["logFormat"]["rule"]),
-        ("PAYLOAD_KEY_ID", "test-3", KEYS["keyIdRule"]),
-        ("PAYLOAD_ENCRYPTION", "yes", KEYS["switchRule"]),
-        ("WORKER_BUILD_ID", "v1/2", VERSION["buildIdRule"]),
+        # One per rule, in pydantic's words: tests/test_settings.py runs every shared vector.
+        ("ACTIVITY_1_WAIT_TIMEOUT", "1e3", SECONDS),
+        (
+            "WORKER_REPLICA",
+            "two words",
+            f"String should match pattern '{RULES['replica']['pattern']}'",
+        ),
+        ("WORKER_SHUTDOWN_GRACE_SECONDS", "1e3", SECONDS),
+        (
+            "METRICS_PORT",
+            "http",
+            "Input should be a valid integer, unable to parse string as an integer",
+        ),
+        ("HEALTH_PORT", "70000", "Input should be less than or equal to 65535"),
+        ("LOG_FORMAT", "xml", "Input should be 'text' or 'json'"),
+        ("PAYLOAD_KEY_ID", "test-3", f"Value error, {KEYS['keyIdRule']}"),
+        ("PAYLOAD_ENCRYPTION", "yes", "Input should be 'on' or 'off'"),
+        ("WORKER_BUILD_ID", "v1/2", f"String should match pattern '{VERSION['buildIdPattern']}'"),
     ],
 )
 def test_malformed_setting_stops_before_connecting(variable: str, value: str, rule: str) -> None:
     result = _run_worker({variable: value})
     assert result.returncode == RULES["exitCode"] == 2
     assert result.stdout == ""
-    assert result.stderr == f"power_of_2 worker: invalid setting {variable}: expected {rule}\n"
+    assert result.stderr == f"power_of_2 worker: invalid setting {variable}: {rule}\n"
 
 
 @pytest.mark.parametrize(
@@ -65,7 +74,8 @@ def test_malformed_keys_stop_without_showing_the_value(value: str) -> None:
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr == (
-        f"power_of_2 worker: invalid setting PAYLOAD_KEYS: expected {KEYS['keysRule']}\n"
+        f"power_of_2 worker: invalid setting PAYLOAD_KEYS: Value error, {KEYS['keysRule']}, "
+        "each id once\n"
     )
     assert "AAECAwQF" not in result.stderr
 
@@ -75,6 +85,15 @@ def test_unreachable_server_exits_non_zero() -> None:
     assert result.returncode == 1
     assert _UNREACHABLE in result.stderr
     assert "worker ready" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "clear"), [({}, False), ({"PAYLOAD_ENCRYPTION": "off", "PAYLOAD_KEYS": ""}, True)]
+)
+def test_only_encryption_off_sends_in_the_clear(env: dict[str, str], clear: bool) -> None:
+    result = _run_worker(env)
+    assert result.returncode == 1  # past the settings, up to the connection
+    assert ("payload encryption is off" in result.stderr) is clear
 
 
 def test_identity_names_activity_language_replica_host_and_pid() -> None:

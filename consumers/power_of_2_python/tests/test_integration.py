@@ -28,13 +28,15 @@ from temporalio.api.workflowservice.v1 import (
     SetWorkerDeploymentCurrentVersionRequest,
 )
 from temporalio.client import Client, WorkflowFailureError
+from temporalio.converter import DataConverter
+from temporalio.converter import DefaultFailureConverterWithEncodedAttributes as EncodedFailures
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from power_of_2.activities import STEP
-from power_of_2.codec import ENCODING, KEY_ID, data_converter
+from power_of_2.codec import ENCODING, KEY_ID, EncryptionCodec
 from tests.codec_vectors import TEST_KEYS, keys_of
 from tests.contract_files import PROJECT_DIR
 from tests.probe_client import free_port, get
@@ -81,7 +83,10 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
     # The test side writes with test-1 and the worker with test-2: keys rotate without a stop.
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(TEMPORAL_CLI),
-        data_converter=data_converter(keys_of(TEST_KEYS), "test-1"),
+        data_converter=DataConverter(
+            payload_codec=EncryptionCodec(keys_of(TEST_KEYS), "test-1"),
+            failure_converter_class=EncodedFailures,
+        ),
     )
     try:
         async with Worker(

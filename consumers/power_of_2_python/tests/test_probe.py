@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from power_of_2.probe import Probe
+from power_of_2.probe import serve
 from tests.probe_client import get
 
 IDENTITY = "power_of_2-python-1@host:1"
@@ -13,21 +13,25 @@ QUEUE = "power-of-2-service-queue"
 DETAILS = {"task_queue": QUEUE, "build_id": "b-7", "deployment": "calculation"}
 
 
+def _readiness() -> dict[str, str]:
+    return {"status": "starting", "identity": IDENTITY, **DETAILS}
+
+
 @pytest.fixture
-def probe() -> Iterator[tuple[Probe, str]]:
-    probe = Probe(IDENTITY, **DETAILS)
-    server = probe.serve("127.0.0.1", 0)
+def probe() -> Iterator[tuple[dict[str, str], str]]:
+    readiness = _readiness()
+    server = serve("127.0.0.1", 0, readiness)
     try:
-        yield probe, f"http://127.0.0.1:{server.server_address[1]}"
+        yield readiness, f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
 
 
-def test_liveness_answers_in_every_status(probe: tuple[Probe, str]) -> None:
-    state, base = probe
+def test_liveness_answers_in_every_status(probe: tuple[dict[str, str], str]) -> None:
+    readiness, base = probe
     for status in ("starting", "ready", "stopping"):
-        state.status = status
+        readiness["status"] = status
         assert get(base + "/healthz") == (
             200,
             "application/json",
@@ -35,8 +39,8 @@ def test_liveness_answers_in_every_status(probe: tuple[Probe, str]) -> None:
         )
 
 
-def test_readiness_follows_the_worker(probe: tuple[Probe, str]) -> None:
-    state, base = probe
+def test_readiness_follows_the_worker(probe: tuple[dict[str, str], str]) -> None:
+    readiness, base = probe
     body = {
         "identity": IDENTITY,
         "task_queue": QUEUE,
@@ -44,22 +48,22 @@ def test_readiness_follows_the_worker(probe: tuple[Probe, str]) -> None:
         "deployment": "calculation",
     }
     assert get(base + "/readyz") == (503, "application/json", {"status": "starting", **body})
-    state.status = "ready"
+    readiness["status"] = "ready"
     assert get(base + "/readyz") == (200, "application/json", {"status": "ready", **body})
-    state.status = "stopping"
+    readiness["status"] = "stopping"
     assert get(base + "/readyz") == (503, "application/json", {"status": "stopping", **body})
 
 
-def test_other_paths_are_not_found(probe: tuple[Probe, str]) -> None:
+def test_other_paths_are_not_found(probe: tuple[dict[str, str], str]) -> None:
     _, base = probe
-    assert get(base + "/ready")[0] == 404
+    assert get(base + "/ready") == (404, "application/json", {"status": "not found"})
     assert get(base + "/")[0] == 404
     assert get(base + "/readyz?verbose=1")[0] == 503
 
 
-def test_body_is_compact_json_with_its_length(probe: tuple[Probe, str]) -> None:
-    state, base = probe
-    state.status = "ready"
+def test_body_is_compact_json_with_its_length(probe: tuple[dict[str, str], str]) -> None:
+    readiness, base = probe
+    readiness["status"] = "ready"
     connection = http.client.HTTPConnection(base.removeprefix("http://"), timeout=5)
     try:
         connection.request("GET", "/readyz")
@@ -74,7 +78,7 @@ def test_body_is_compact_json_with_its_length(probe: tuple[Probe, str]) -> None:
     assert response.headers["Content-Length"] == str(len(raw))
 
 
-def test_other_methods_are_refused(probe: tuple[Probe, str]) -> None:
+def test_other_methods_are_refused(probe: tuple[dict[str, str], str]) -> None:
     _, base = probe
     connection = http.client.HTTPConnection(base.removeprefix("http://"), timeout=5)
     try:
@@ -85,11 +89,11 @@ def test_other_methods_are_refused(probe: tuple[Probe, str]) -> None:
 
 
 def test_a_taken_address_raises_naming_it() -> None:
-    first = Probe(IDENTITY, **DETAILS).serve("127.0.0.1", 0)
+    first = serve("127.0.0.1", 0, _readiness())
     port = first.server_address[1]
     try:
         with pytest.raises(OSError, match=f"cannot serve the probe on 127.0.0.1:{port}: .*in use"):
-            Probe(IDENTITY, **DETAILS).serve("127.0.0.1", port)
+            serve("127.0.0.1", port, _readiness())
     finally:
         first.shutdown()
         first.server_close()
