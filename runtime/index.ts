@@ -51,7 +51,13 @@ export function createLogger(settings: LogSettings, bindings: Record<string, unk
   }
   // An error stays on its record's line too (pino-pretty would print it as a block), and so
   // does a message with a line break.
-  const prettify = prettyFactory({ singleLine: true, errorLikeObjectKeys: [], translateTime: false });
+  // A service name is the same on every line of a process: the text form leaves it out.
+  const prettify = prettyFactory({
+    singleLine: true,
+    errorLikeObjectKeys: [],
+    ignore: 'pid,hostname,service',
+    translateTime: false,
+  });
   const write = (record: string) => process.stderr.write(`${prettify(record).trimEnd().replace(/\n/g, '\\n')}\n`);
   return pino(options, { write });
 }
@@ -131,3 +137,4 @@ export function setUpTracing(env: Env, defaultServiceName: string): Tracing | un
   provider.register({ contextManager: new AsyncLocalStorageContextManager() });
   return { resource, spanProcessor, shutdown: () => provider.shutdown() };
 }
+export * from './worker';

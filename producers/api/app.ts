@@ -6,7 +6,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Calculations } from './calculations';
 import type { ApiConfig } from './config';
 import auth from './plugins/auth';
@@ -24,14 +24,15 @@ import type { SchemaOptions } from './schemas';
 export interface AppDeps {
   client: Client;
   config: ApiConfig;
-  logger?: FastifyServerOptions['logger'];
+  /** Pino, as createLogger of @calc/runtime makes it; none by default. */
+  logger?: FastifyBaseLogger;
   /** What the codec routes encode and decode with; without one they leave payloads plain. */
   codec?: PayloadCodec;
 }
 
-export async function buildApp({ client, config, logger = false, codec }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ client, config, logger, codec }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger,
+    loggerInstance: logger,
     bodyLimit: 1024,
     // The codec routes take JSON maps with keys of the caller's choosing: a `__proto__` or
     // `constructor.prototype` key is dropped (it can be no payload's metadata), not a 400.

@@ -153,11 +153,6 @@ export class Calculations {
   }
 
   /**
-   * Waits up to `seconds` for a running calculation to end, with one long-poll on the
-   * server. Returns the result when it completed meanwhile, and the latest description either
-   * way (it names the version that ran the calculation).
-   */
-  /**
    * The calculation with this id once it has ended, or after `seconds`, whichever comes first:
    * one long-poll on its history, then one description (which tells a calculation from an
    * unknown id or another workflow type, and names the version that ran it). Describing only

@@ -3,39 +3,8 @@
  * Every value has a default; a malformed one throws SettingsError naming the variable.
  */
 import { str } from 'envalid';
-import {
-  logFormat,
-  logLevel,
-  matching,
-  onOff,
-  readSettings,
-  wholeNumber,
-  type LogFormat,
-  type LogLevel,
-} from '@calc/runtime';
+import { logFormat, logLevel, matching, onOff, readSettings, wholeNumber } from '@calc/runtime';
 import { DEFAULT_OPTIONS, type CalculateOptions } from '../workflow/workflows';
-
-export interface ApiConfig {
-  host: string;
-  port: number;
-  /** Largest accepted input, in digits (the sign not counted). */
-  maxInputDigits: number;
-  /** Upper bound of `GET /result/{id}?wait=`. */
-  maxResultWaitSeconds: number;
-  workflowOptions: Required<CalculateOptions>;
-  /** When set, every route but /health and /ready needs `Authorization: Bearer <token>`. */
-  apiToken?: string;
-  logFormat: LogFormat;
-  logLevel: LogLevel;
-  /** The one origin (the Temporal UI's) whose pages may call the codec routes; none when unset. */
-  codecCorsOrigin?: string;
-  /**
-   * API_EAGER_START=on: the API runs a workflow worker of its own and each start asks for the
-   * calculation's first workflow task in its answer (eager workflow start), skipping a round
-   * through the task queue. Off by default: the topology keeps one process per role.
-   */
-  eagerStart: boolean;
-}
 
 /** A web origin as browsers send it: scheme, host and port if not the default, nothing more. */
 const origin = matching(/^https?:\/\/[^/?#\s]+$/, 'an origin such as http://localhost:8080', (raw) => {
@@ -46,25 +15,29 @@ const origin = matching(/^https?:\/\/[^/?#\s]+$/, 'an origin such as http://loca
   }
 });
 
-export function loadApiConfig(env: Record<string, string | undefined>): ApiConfig {
+export type ApiConfig = ReturnType<typeof loadApiConfig>;
+
+export function loadApiConfig(env: Record<string, string | undefined>) {
   const s = readSettings(
     {
       API_HOST: str({ default: '127.0.0.1' }),
       API_PORT: wholeNumber(0, 65535)({ default: 8000 }),
       MAX_INPUT_DIGITS: wholeNumber(1, 100_000)({ default: 1000 }),
       RESULT_MAX_WAIT_SECONDS: wholeNumber(0, 3600)({ default: 60 }),
+      // When set, every route but /health and /ready needs `Authorization: Bearer <token>`.
       API_TOKEN: str({ default: undefined }),
       ACTIVITY_START_TO_CLOSE_TIMEOUT_SECONDS: wholeNumber(
         1,
         86_400,
-      )({
-        default: DEFAULT_OPTIONS.startToCloseTimeoutSeconds,
-      }),
+      )({ default: DEFAULT_OPTIONS.startToCloseTimeoutSeconds }),
       ACTIVITY_HEARTBEAT_TIMEOUT_SECONDS: wholeNumber(1, 3600)({ default: DEFAULT_OPTIONS.heartbeatTimeoutSeconds }),
       ACTIVITY_MAXIMUM_ATTEMPTS: wholeNumber(1, 1000)({ default: DEFAULT_OPTIONS.maximumAttempts }),
       LOG_FORMAT: logFormat({ default: 'text' }),
       LOG_LEVEL: logLevel({ default: 'info' }),
+      // The one origin (the Temporal UI's) whose pages may call the codec routes.
       CODEC_CORS_ORIGIN: origin({ default: undefined }),
+      // On: the API runs a workflow worker of its own and each start asks for the first workflow
+      // task in its answer (eager start), skipping a round through the task queue.
       API_EAGER_START: onOff({ default: false }),
     },
     env,
@@ -79,7 +52,7 @@ export function loadApiConfig(env: Record<string, string | undefined>): ApiConfi
       startToCloseTimeoutSeconds: s.ACTIVITY_START_TO_CLOSE_TIMEOUT_SECONDS,
       heartbeatTimeoutSeconds: s.ACTIVITY_HEARTBEAT_TIMEOUT_SECONDS,
       maximumAttempts: s.ACTIVITY_MAXIMUM_ATTEMPTS,
-    },
+    } satisfies Required<CalculateOptions>,
     logFormat: s.LOG_FORMAT,
     logLevel: s.LOG_LEVEL,
     codecCorsOrigin: s.CODEC_CORS_ORIGIN,

@@ -6,10 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
-import type { FastifyServerOptions } from 'fastify';
-import pino from 'pino';
-import { prettyFactory } from 'pino-pretty';
 import {
+  createLogger,
   dataConverter,
   exitOnSettingsError,
   payloadCodec,
@@ -18,31 +16,12 @@ import {
   setUpTracing,
   workerIdentity,
   workerRuntimeOptions,
-  type LogFormat,
 } from '@calc/runtime';
 import { WORKFLOW_TYPE } from '@calc/contracts';
 import { NativeConnection, Runtime, TransportError, type NativeConnectionOptions } from '@temporalio/worker';
 import { buildApp } from './app';
 import { loadApiConfig } from './config';
 import { createWorkflowWorker } from '../workflow/create-worker';
-
-/** Fastify's pino: JSON records, or one `[time] LEVEL: message {fields}` line each in text. */
-function loggerOptions(format: LogFormat, level: string): FastifyServerOptions['logger'] {
-  const options = { level, base: { service: 'calc-api' }, timestamp: pino.stdTimeFunctions.isoTime };
-  if (format === 'json') {
-    // "info" rather than pino's 30, like the workers' records.
-    return { ...options, formatters: { level: (label: string) => ({ level: label }) } };
-  }
-  // pid, hostname and service are the same on every line: the text form leaves them out. An
-  // error stays on its record's line too (pino-pretty's stream would print it as a block).
-  const prettify = prettyFactory({
-    singleLine: true,
-    errorLikeObjectKeys: [],
-    ignore: 'pid,hostname,service',
-    translateTime: false,
-  });
-  return { ...options, stream: { write: (record: string) => process.stdout.write(prettify(record)) } };
-}
 
 /**
  * The SDK's Rust client, as the workers use: it costs the API a third less CPU per calculation
@@ -126,7 +105,7 @@ async function main(): Promise<void> {
     client,
     config,
     codec: payloadCodec(payloads),
-    logger: loggerOptions(config.logFormat, config.logLevel),
+    logger: createLogger({ LOG_FORMAT: config.logFormat, LOG_LEVEL: config.logLevel }, { service: 'calc-api' }),
   });
 
   const close = (signal: NodeJS.Signals) => {

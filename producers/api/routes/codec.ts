@@ -5,6 +5,7 @@
  * through the same codec as every process of the pipeline.
  */
 import type { Payload, PayloadCodec } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import Ajv, { type AnySchema } from 'ajv';
 import type { FastifyPluginAsync, FastifySchemaCompiler } from 'fastify';
 import { HttpError } from '../http-error';
@@ -77,24 +78,14 @@ export const CODEC_PREFIX = '/codec';
 /** A history's worth of payloads in one call; gRPC's default message limit is the same. */
 const BODY_LIMIT = 4 * 1024 * 1024;
 
-interface JsonPayload {
-  metadata?: Record<string, string>;
-  data?: string;
-}
+/** Temporal's JSON form of a Payload: protobuf's, bytes in base64, empty ones left out. */
+const { Payload: ProtoPayload } = temporal.api.common.v1;
+type JsonPayload = Record<string, unknown>;
+const toJson = ({ metadata, data }: Payload): JsonPayload =>
+  ProtoPayload.toObject(ProtoPayload.create({ metadata, ...(data?.length && { data }) }), { bytes: String });
 interface CodecBody {
   payloads: JsonPayload[];
 }
-
-const fromJson = ({ metadata = {}, data }: JsonPayload): Payload => ({
-  metadata: Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
-  ...(data !== undefined && { data: Buffer.from(data, 'base64') }),
-});
-
-const toJson = ({ metadata, data }: Payload): JsonPayload => ({
-  metadata: Object.fromEntries(Object.entries(metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
-  // Proto3's JSON form leaves out empty bytes.
-  ...(data && data.length > 0 && { data: Buffer.from(data).toString('base64') }),
-});
 
 /**
  * The API's validator coerces types (`wait` comes as text); a body must not be coerced: a
@@ -117,7 +108,7 @@ const codecRoutes: FastifyPluginAsync<{ codec?: PayloadCodec; schemaOptions: Sch
       async (request) => {
         let payloads: Payload[];
         try {
-          payloads = await codec[direction](request.body.payloads.map(fromJson));
+          payloads = await codec[direction](request.body.payloads.map((p) => ProtoPayload.fromObject(p)));
         } catch (err) {
           // An unknown key id or an altered payload: the message names the key, never its bytes.
           throw new HttpError(400, `cannot ${direction}: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,0 +1,102 @@
+/**
+ * The start-up every TypeScript worker process shares: settings, probe, logs and metrics,
+ * tracing, the connection from the SDK's envconfig, then poll until SIGINT/SIGTERM, which the
+ * Runtime turns into a drain of the tasks in hand.
+ */
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { dataConverter } from './codec';
+import { setUpTracing, workerDeploymentOptions, workerIdentity, workerRuntimeOptions, type Tracing } from './index';
+import { startProbe } from './probe';
+import {
+  exitOnSettingsError,
+  readDeploymentVersion,
+  readPayloadSettings,
+  readSettings,
+  workerSettings,
+  type DeploymentVersion,
+  type PayloadSettings,
+} from './settings';
+
+/** What a worker is, besides its task queue and what it serves. */
+export interface WorkerBase {
+  connection: NativeConnection;
+  namespace: string;
+  identity: string;
+  version: DeploymentVersion;
+  payloads: PayloadSettings;
+  tracing?: Tracing;
+  shutdownGraceMs: number;
+}
+
+/** The options every worker of the project is created with. */
+export function workerOptions(b: WorkerBase) {
+  return {
+    connection: b.connection,
+    namespace: b.namespace,
+    identity: b.identity,
+    workerDeploymentOptions: workerDeploymentOptions(b.version),
+    // The codec runs outside the workflow sandbox; the failure converter goes into its bundle.
+    dataConverter: dataConverter(b.payloads),
+    shutdownGraceTime: b.shutdownGraceMs,
+    // Continues the trace of the headers; workflow spans leave the sandbox through a sink.
+    plugins: b.tracing ? [new OpenTelemetryPlugin(b.tracing)] : [],
+  } satisfies Partial<WorkerOptions>;
+}
+
+export interface WorkerProcess {
+  /** The identity's prefix, `<activity>-<language>`, and the traces' service.name. */
+  name: string;
+  serviceName: string;
+  /** The task queue, and the activities or workflows served there. */
+  serves: Pick<WorkerOptions, 'taskQueue' | 'activities' | 'workflowsPath'> & { taskQueue: string };
+  /** More fields of the `worker ready` record. */
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Runs a worker process to its end. `describe` reads the worker's own settings first; a bad
+ * setting exits with the contract's code, naming `program` (`power_of_6 worker`).
+ */
+export function runWorker(program: string, describe: () => WorkerProcess): void {
+  run(describe).catch((err: unknown) => {
+    console.error(exitOnSettingsError(program, err));
+    process.exit(1);
+  });
+}
+
+async function run(describe: () => WorkerProcess): Promise<void> {
+  const { name, serviceName, serves, details } = describe();
+  const settings = readSettings(workerSettings);
+  const payloads = readPayloadSettings();
+  const version = readDeploymentVersion();
+  const identity = workerIdentity(name, settings.WORKER_REPLICA);
+  const { taskQueue } = serves;
+  const probe = await startProbe({
+    identity,
+    taskQueue,
+    version,
+    port: settings.HEALTH_PORT,
+    host: settings.HEALTH_HOST,
+  });
+  Runtime.install(workerRuntimeOptions(settings, identity));
+  const tracing = setUpTracing(process.env, serviceName);
+  const { connectionOptions, namespace = 'default' } = loadClientConnectConfig();
+  const connection = await NativeConnection.connect(connectionOptions);
+  try {
+    const base = { connection, namespace, identity, version, payloads, tracing };
+    const shutdownGraceMs = settings.WORKER_SHUTDOWN_GRACE_SECONDS * 1000;
+    const worker = await Worker.create({ ...workerOptions({ ...base, shutdownGraceMs }), ...serves });
+    // Worker.run() polls from its first tick.
+    const running = worker.run();
+    probe.markReady();
+    const { deploymentName: deployment, buildId: build_id } = version;
+    Runtime.instance().logger.info('worker ready', { task_queue: taskQueue, deployment, build_id, ...details });
+    await running;
+  } finally {
+    await probe.close();
+    await connection.close();
+    await tracing?.shutdown();
+  }
+}
