@@ -1,37 +1,53 @@
 /**
- * The baseline's activity process: one Node.js process polling the three baseline queues,
- * one Worker per queue as each real worker has one. Started by baseline.ts.
+ * One of the baseline's two processes, one per role as in the real stack (procs.ts starts
+ * them). `workflow` serves BaselineCalculateWorkflow, its bundle built at start as
+ * the real workflow worker's is. `activities` serves the three steps, one Worker per queue
+ * as each real worker has one, with the contract check and BigInt power of the TypeScript
+ * worker (consumers/power_of_6_nodejs) and no wait, as the benchmark runs every real worker.
  */
-import { hostname } from 'node:os';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { INVALID_NUMBER, invalidNumberMessage, payloadProblem, type StepName } from '@calc/contracts';
 import { dataConverter, readPayloadSettings } from '@calc/runtime';
-import { BASELINE_STEPS } from './baseline-queues';
-import { powerActivity } from './baseline-activities';
+import { READY } from './procs';
+import { BASELINE_STEPS, BASELINE_WORKFLOW_QUEUE } from './baseline-workflows';
 
-async function main(): Promise<void> {
-  const address = process.env.TEMPORAL_ADDRESS;
-  if (!address) throw new Error('TEMPORAL_ADDRESS is not set');
-  const connection = await NativeConnection.connect({ address });
+function powerActivity(activity: StepName, exponent: number) {
+  return async (payload: unknown): Promise<string> => {
+    const problem = payloadProblem(payload);
+    if (problem !== undefined) {
+      const message = invalidNumberMessage(activity, payload, problem);
+      throw ApplicationFailure.create({ type: INVALID_NUMBER, message, nonRetryable: true });
+    }
+    const result = (BigInt(payload as string) ** BigInt(exponent)).toString();
+    // The real workers log one line per computed step; the baseline pays the same.
+    Context.current().log.info(`${activity} computed`, { digits: result.length });
+    return result;
+  };
+}
+
+async function main(role: string | undefined): Promise<void> {
+  const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS });
+  const common = { connection, namespace: 'default', dataConverter: dataConverter(readPayloadSettings()) };
+  const roles: Pick<WorkerOptions, 'taskQueue' | 'workflowsPath' | 'activities'>[] =
+    role === 'workflow'
+      ? [{ taskQueue: BASELINE_WORKFLOW_QUEUE, workflowsPath: require.resolve('./baseline-workflows') }]
+      : BASELINE_STEPS.map(({ activity, taskQueue, exponent }) => ({
+          taskQueue,
+          activities: { [activity]: powerActivity(activity, exponent) },
+        }));
   try {
-    const workers = await Promise.all(
-      BASELINE_STEPS.map((step) =>
-        Worker.create({
-          connection,
-          namespace: 'default',
-          taskQueue: step.taskQueue,
-          identity: `${step.activity}-typescript-baseline@${hostname()}:${process.pid}`,
-          activities: { [step.activity]: powerActivity(step.activity, step.exponent) },
-          dataConverter: dataConverter(readPayloadSettings()),
-        }),
-      ),
-    );
-    await Promise.all(workers.map((w) => w.run()));
+    const workers = await Promise.all(roles.map((options) => Worker.create({ ...common, ...options })));
+    const running = workers.map((w) => w.run());
+    console.log(READY);
+    await Promise.all(running);
   } finally {
     await connection.close();
   }
 }
 
-main().catch((err: unknown) => {
+main(process.argv[2]).catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });

@@ -1,108 +1,83 @@
 /**
- * Benchmark settings from the environment, checked like every process's settings: a bad
- * value stops the run with one line naming it (run.ts) before anything starts.
- * BENCH_QUICK=1 shrinks every phase to a smoke run that checks the wiring in about a minute;
- * its figures mean nothing.
+ * Benchmark settings from BENCH_* variables (bench/README.md lists them). BENCH_QUICK=1 shrinks
+ * every phase to a smoke run that checks the wiring; its figures mean nothing.
  */
 import { join } from 'node:path';
-import { makeValidator, str } from 'envalid';
-import { readSettings, SettingsError, wholeNumber, type Env } from '@calc/runtime';
 
-export interface BenchConfig {
-  quick: boolean;
-  /** Sequential calculations per variant for the latency percentiles. */
-  latencyCalcs: number;
-  /** Sequential warm-up calculations per variant, not recorded. */
-  warmupCalcs: number;
-  /** A throughput window ends after this many seconds or BENCH_MIN_CALCS, whichever comes first. */
-  windowSeconds: number;
-  windowCalcs: number;
-  concurrencies: number[];
-  /** autocannon duration and connections for the API-alone figures. */
-  apiSeconds: number;
-  apiConnections: number;
-  skipApiLoad: boolean;
-  /** Stacks with other settings to measure in turns with the default one. */
-  compare: OtherStack[];
-  /** Sequential calculations per variant, and the concurrency, of that comparison. */
-  compareLatencyCalcs: number;
-  compareConcurrency: number;
-  resultsDir: string;
-  /** Free text recorded with the results, e.g. which tuning was applied to the stack. */
-  note: string;
-}
-
-const MAX_CONCURRENCY = 4096;
-const CONCURRENCY_RULE = `a comma-separated list of whole numbers from 1 to ${MAX_CONCURRENCY}, such as 1,8,32`;
-
-// The one list setting, so its validator names its variable itself.
-const concurrencyList = makeValidator<number[]>((raw) => {
-  const values = raw.split(',').map(Number);
-  if (!/^[0-9]+( *, *[0-9]+)*$/.test(raw) || values.some((v) => v < 1 || v > MAX_CONCURRENCY)) {
-    throw new SettingsError('BENCH_CONCURRENCY', raw, CONCURRENCY_RULE);
-  }
-  return values;
-});
-
-/** The stacks with other settings that BENCH_COMPARE can name. */
-export const OTHER_STACKS = ['encryption-off', 'tracing-on', 'logs-warn'] as const;
-export type NamedStack = (typeof OTHER_STACKS)[number];
+/** The stacks BENCH_COMPARE can name, and what each changes; `sink` is where traced spans go. */
+const NAMED_STACKS = {
+  'encryption-off': () => ({ tag: 'plain', label: 'unencrypted', env: { PAYLOAD_ENCRYPTION: 'off' } }),
+  'tracing-on': (sink: string) => ({ tag: 'traced', label: 'traced', env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink } }),
+  // Every process logs at least a line per step or request at info: what that costs.
+  'logs-warn': () => ({ tag: 'quiet', label: 'logging warnings only', env: { LOG_LEVEL: 'warn' } }),
+};
+type NamedStack = keyof typeof NAMED_STACKS;
 /** A named stack, or one with the given environment (`NAME=value`, several joined by `+`). */
 export type OtherStack = NamedStack | { env: Record<string, string> };
+export type OtherStackSettings = { tag: string; label: string; env: Record<string, string> };
+
+export const envText = (env: Record<string, string>) => Array.from(Object.entries(env), (kv) => kv.join('=')).join(' ');
+
+/** What a stack of BENCH_COMPARE changes, tagged by its position when BENCH_COMPARE gave its settings. */
+export function otherStack(other: OtherStack, index: number, sink: string): OtherStackSettings {
+  if (typeof other === 'string') return NAMED_STACKS[other](sink);
+  return { tag: `env${index + 1}`, label: `with ${envText(other.env)}`, env: other.env };
+}
+
+// Exits rather than throws: the run has started nothing yet, and the stack's processes refuse
+// a bad setting with the same line and exit code.
+function invalid(name: string, raw: string, rule: string): never {
+  process.stderr.write(`bench: invalid setting ${name}=${JSON.stringify(raw)}: expected ${rule}\n`);
+  process.exit(2);
+}
+
+const CONCURRENCY_RULE = 'a comma-separated list of whole numbers from 1 to 4096, such as 1,8,32';
+function parseConcurrency(raw: string): number[] | undefined {
+  const values = raw.split(',').map(Number);
+  return /^[0-9]+( *, *[0-9]+)*$/.test(raw) && values.every((v) => v >= 1 && v <= 4096) ? values : undefined;
+}
+
 const COMPARE_RULE =
-  `a comma-separated list of ${OTHER_STACKS.join(', ')} or NAME=value settings ` +
+  `a comma-separated list of ${Object.keys(NAMED_STACKS).join(', ')} or NAME=value settings ` +
   '(several for one stack joined by +), or none';
-
-const otherStacks = makeValidator<OtherStack[]>((raw) => {
+function parseCompare(raw: string): OtherStack[] | undefined {
   if (raw === 'none') return [];
-  return raw.split(',').map((entry): OtherStack => {
+  const stacks = raw.split(',').map((entry) => {
     const name = entry.trim();
-    if ((OTHER_STACKS as readonly string[]).includes(name)) return name as NamedStack;
+    if (Object.hasOwn(NAMED_STACKS, name)) return name as NamedStack;
     const pairs = name.split('+').map((pair) => /^([A-Z][A-Z0-9_]*)=([^+,]*)$/.exec(pair));
-    if (name === '' || pairs.some((p) => p === null)) throw new SettingsError('BENCH_COMPARE', raw, COMPARE_RULE);
-    return { env: Object.fromEntries(pairs.map((p) => [p![1]!, p![2]!])) };
+    return name && pairs.every((p) => p) ? { env: Object.fromEntries(pairs.map((p) => [p![1]!, p![2]!])) } : undefined;
   });
-});
+  return stacks.every((s): s is OtherStack => s !== undefined) ? stacks : undefined;
+}
 
-const flag = wholeNumber(0, 1);
-const count = wholeNumber(1, 1_000_000);
-const seconds = wholeNumber(1, 3600);
+export type BenchConfig = ReturnType<typeof loadBenchConfig>;
 
-/** Throws SettingsError for the first bad BENCH_* value. */
-export function loadBenchConfig(env: Env): BenchConfig {
-  const quick = readSettings({ BENCH_QUICK: flag({ default: 0 }) }, env).BENCH_QUICK === 1;
-  const s = readSettings(
-    {
-      BENCH_LATENCY_CALCS: count({ default: quick ? 20 : 200 }),
-      BENCH_WARMUP_CALCS: count({ default: quick ? 5 : 30 }),
-      BENCH_SECONDS: seconds({ default: quick ? 3 : 20 }),
-      BENCH_MIN_CALCS: count({ default: quick ? 60 : 500 }),
-      BENCH_CONCURRENCY: concurrencyList({ default: quick ? [1, 8] : [1, 8, 32, 128] }),
-      BENCH_API_SECONDS: seconds({ default: quick ? 2 : 10 }),
-      BENCH_API_CONNECTIONS: count({ default: 32 }),
-      BENCH_SKIP_API_LOAD: flag({ default: 0 }),
-      BENCH_COMPARE: otherStacks({ default: [...OTHER_STACKS] }),
-      BENCH_COMPARE_LATENCY_CALCS: count({ default: quick ? 10 : 100 }),
-      BENCH_COMPARE_CONCURRENCY: wholeNumber(1, MAX_CONCURRENCY)({ default: 8 }),
-      BENCH_RESULTS_DIR: str({ default: join(__dirname, 'results') }),
-      BENCH_NOTE: str({ default: '' }),
-    },
-    env,
-  );
+export function loadBenchConfig(env: Record<string, string | undefined>) {
+  // An empty variable counts as unset, as for every process of the stack.
+  const read = <T>(name: string, fallback: T, rule: string, parse: (raw: string) => T | undefined): T => {
+    const raw = env[name];
+    return raw ? (parse(raw) ?? invalid(name, raw, rule)) : fallback;
+  };
+  const whole = (name: string, fallback: number, max = 1_000_000, min = 1) =>
+    read(name, fallback, `a whole number from ${min} to ${max}`, (raw) =>
+      /^[0-9]+$/.test(raw) && +raw >= min && +raw <= max ? +raw : undefined,
+    );
+  const quick = whole('BENCH_QUICK', 0, 1, 0) === 1;
   return {
     quick,
-    latencyCalcs: s.BENCH_LATENCY_CALCS,
-    warmupCalcs: s.BENCH_WARMUP_CALCS,
-    windowSeconds: s.BENCH_SECONDS,
-    windowCalcs: s.BENCH_MIN_CALCS,
-    concurrencies: s.BENCH_CONCURRENCY,
-    apiSeconds: s.BENCH_API_SECONDS,
-    apiConnections: s.BENCH_API_CONNECTIONS,
-    skipApiLoad: s.BENCH_SKIP_API_LOAD === 1,
-    compare: s.BENCH_COMPARE,
-    compareLatencyCalcs: s.BENCH_COMPARE_LATENCY_CALCS,
-    compareConcurrency: s.BENCH_COMPARE_CONCURRENCY,
-    resultsDir: s.BENCH_RESULTS_DIR,
-    note: s.BENCH_NOTE,
+    latencyCalcs: whole('BENCH_LATENCY_CALCS', quick ? 20 : 200),
+    warmupCalcs: whole('BENCH_WARMUP_CALCS', quick ? 5 : 30),
+    windowSeconds: whole('BENCH_SECONDS', quick ? 3 : 20, 3600),
+    windowCalcs: whole('BENCH_MIN_CALCS', quick ? 60 : 500),
+    concurrencies: read('BENCH_CONCURRENCY', quick ? [1, 8] : [1, 8, 32, 128], CONCURRENCY_RULE, parseConcurrency),
+    apiSeconds: whole('BENCH_API_SECONDS', quick ? 2 : 10, 3600),
+    apiConnections: whole('BENCH_API_CONNECTIONS', 32),
+    skipApiLoad: whole('BENCH_SKIP_API_LOAD', 0, 1, 0) === 1,
+    compare: read('BENCH_COMPARE', Object.keys(NAMED_STACKS) as OtherStack[], COMPARE_RULE, parseCompare),
+    compareLatencyCalcs: whole('BENCH_COMPARE_LATENCY_CALCS', quick ? 10 : 100),
+    compareConcurrency: whole('BENCH_COMPARE_CONCURRENCY', 8, 4096),
+    resultsDir: env.BENCH_RESULTS_DIR || join(__dirname, 'results'),
+    note: env.BENCH_NOTE ?? '',
   };
 }

@@ -1,27 +1,78 @@
 /**
- * The two load shapes: one client calculating in sequence (latency), and a closed loop of
- * `concurrency` clients, each starting its next calculation when the last one ends (throughput).
+ * The three ways of running one calculation that the benchmark compares, and the load shapes:
+ * one client in sequence, a closed loop of clients, and autocannon on the API alone.
  */
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { ProcessCost } from './cpu';
-import { summarize, type LatencySummary } from './stats';
-import { numberAt, type Variant, type VariantKey } from './variants';
+import type { Client } from '@temporalio/client';
+import autocannon from 'autocannon';
+import { calculate, WORKFLOW_TASK_QUEUE, WORKFLOW_TYPE } from '@calc/contracts';
+import { loadApiConfig } from '../producers/api/config';
+import { BaselineCalculateWorkflow, BASELINE_WORKFLOW_QUEUE } from './baseline-workflows';
+import type { BenchConfig } from './config';
+import { costs, cpuNow, type MeasuredProcess } from './procs';
+
+/** `api-<tag>` and `direct-<tag>` run on a second stack started with other settings (run.ts). */
+export type VariantKey = 'api' | 'direct' | 'baseline' | `${'api' | 'direct'}-${string}`;
+
+export type Variant = { key: VariantKey; label: string; calculate: (n: number) => Promise<void> };
+
+/** Every answer must be exactly n^EXPONENT, computed here with BigInt. */
+function check(n: number, got: unknown): void {
+  if (got !== calculate(BigInt(n)).toString()) {
+    throw new Error(`wrong result for ${n}: ${JSON.stringify(got)?.slice(0, 40)}`);
+  }
+}
+
+/**
+ * The variants on one stack. `client` must carry the stack's data converter, since the
+ * results come back encrypted. With `other`, the API and direct variants of a second stack
+ * started with other settings, keyed `<variant>-<tag>`; no baseline.
+ */
+export function variants(api: string, client: Client, other?: { tag: string; label: string }): Variant[] {
+  // The API passes these to every workflow it starts; the client-started variants pass the same.
+  const options = loadApiConfig(process.env).workflowOptions;
+  const viaClient = (type: string, taskQueue: string) => async (n: number) => {
+    const workflowId = `bench-${randomUUID()}`;
+    check(n, await client.workflow.execute(type, { taskQueue, workflowId, args: [String(n), options] }));
+  };
+  const viaApi = async (n: number) => {
+    const start = await fetch(`${api}/?number=${n}`, { method: 'POST' });
+    const started = (await start.json()) as { workflow_id?: string };
+    if (start.status !== 202 || !started.workflow_id) {
+      throw new Error(`POST /?number=${n} answered ${start.status}: ${JSON.stringify(started)}`);
+    }
+    const res = await fetch(`${api}/result/${encodeURIComponent(started.workflow_id)}?wait=30`);
+    const body = (await res.json()) as { message?: string; result?: string };
+    if (res.status !== 200 || body.message !== 'completed') {
+      throw new Error(`GET /result answered ${res.status}: ${JSON.stringify(body).slice(0, 200)}`);
+    }
+    check(n, body.result);
+  };
+  const baseline = viaClient(BaselineCalculateWorkflow.name, BASELINE_WORKFLOW_QUEUE);
+  const all: Variant[] = [
+    { key: 'api', label: 'polyglot via API', calculate: viaApi },
+    { key: 'direct', label: 'polyglot, direct start', calculate: viaClient(WORKFLOW_TYPE, WORKFLOW_TASK_QUEUE) },
+    { key: 'baseline', label: 'TypeScript-only baseline', calculate: baseline },
+  ];
+  if (!other) return all;
+  return all
+    .filter((v) => v.key !== 'baseline')
+    .map((v) => ({ ...v, key: `${v.key}-${other.tag}` as VariantKey, label: `${v.label}, ${other.label}` }));
+}
+
+/** Inputs cycle through 2..1000 in a scattered order, so result sizes vary from call to call. */
+const numberAt = (i: number) => 2 + ((i * 7919) % 999);
 
 /** Longest one calculation may take before it counts as an error; none should come close. */
 const CALC_TIMEOUT_MS = 60_000;
 
-export interface Tally {
-  errors: number;
-  /** The first few error messages, to tell what went wrong. */
-  errorSamples: string[];
-}
+/** Errors, with the first few messages to tell what went wrong. */
+type Tally = { errors: number; errorSamples: string[] };
+const tally = (): Tally => ({ errors: 0, errorSamples: [] });
 
-function recordError(tally: Tally, err: unknown): void {
-  tally.errors += 1;
-  if (tally.errorSamples.length < 5) tally.errorSamples.push(err instanceof Error ? err.message : String(err));
-}
-
-async function timed(variant: Variant, n: number): Promise<number> {
+/** The calculation's time in ms, or undefined once its error is counted in `t`. */
+async function timed(variant: Variant, n: number, t: Tally): Promise<number | undefined> {
   const start = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -29,111 +80,109 @@ async function timed(variant: Variant, n: number): Promise<number> {
   });
   try {
     await Promise.race([variant.calculate(n), timeout]);
+    return performance.now() - start;
+  } catch (err) {
+    t.errors += 1;
+    if (t.errorSamples.length < 5) t.errorSamples.push(err instanceof Error ? err.message : String(err));
   } finally {
     clearTimeout(timer);
   }
-  return performance.now() - start;
 }
 
-/** The variants in another order for each round, so that no one always runs first or last. */
+/** Latency samples in ms; percentiles by nearest rank, so each is a value actually observed. */
+function summarize(samples: readonly number[]) {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (p: number) => (s.length ? s[Math.max(1, Math.ceil((p / 100) * s.length)) - 1]! : NaN);
+  const mean = s.length ? s.reduce((a, b) => a + b, 0) / s.length : NaN;
+  return { count: s.length, mean, p50: at(50), p95: at(95), p99: at(99), min: s[0] ?? NaN, max: s.at(-1) ?? NaN };
+}
+
+/** The items in another order for each round, so that no variant always runs first or last. */
 export function rotated<T>(items: readonly T[], round: number): T[] {
   const k = round % items.length;
   return [...items.slice(k), ...items.slice(0, k)];
 }
 
-export interface LatencyResult extends Tally {
-  variant: VariantKey;
-  summary: LatencySummary;
-}
-
-/** One client, calculations in sequence, the variants interleaved call by call. */
-export async function sequentialLatency(all: readonly Variant[], calcs: number, offset = 0): Promise<LatencyResult[]> {
-  const results = new Map<VariantKey, { samples: number[]; tally: Tally }>();
-  for (const v of all) results.set(v.key, { samples: [], tally: { errors: 0, errorSamples: [] } });
+/** The variants interleaved call by call. */
+export async function sequentialLatency(all: readonly Variant[], calcs: number, offset = 0) {
+  const runs = all.map((v) => ({ v, samples: [] as number[], tally: tally() }));
   for (let i = 0; i < calcs; i++) {
-    for (const v of rotated(all, i)) {
-      const r = results.get(v.key)!;
-      try {
-        r.samples.push(await timed(v, numberAt(offset + i)));
-      } catch (err) {
-        recordError(r.tally, err);
-      }
+    for (const r of rotated(runs, i)) {
+      const ms = await timed(r.v, numberAt(offset + i), r.tally);
+      if (ms !== undefined) r.samples.push(ms);
     }
   }
-  return all.map((v) => {
-    const r = results.get(v.key)!;
-    return { variant: v.key, summary: summarize(r.samples), ...r.tally };
-  });
+  return runs.map((r) => ({ variant: r.v.key, summary: summarize(r.samples), ...r.tally }));
 }
-
-export interface ThroughputResult extends Tally {
-  variant: VariantKey;
-  concurrency: number;
-  /** Calculations completed (and checked) inside the window. */
-  completed: number;
-  /** Every calculation that ended well, those still running when the window closed included. */
-  finished: number;
-  seconds: number;
-  perSecond: number;
-  latency: LatencySummary;
-  /** CPU each process used in the window, per calculation that ended (run.ts adds it). */
-  cpu?: ProcessCost[];
-}
+export type LatencyResult = Awaited<ReturnType<typeof sequentialLatency>>[number];
 
 /**
- * A closed loop of `concurrency` clients. The window ends after `seconds` or once `maxCalcs`
+ * A closed loop of `c` clients. The window ends after BENCH_SECONDS or once BENCH_MIN_CALCS
  * calculations have completed, whichever comes first; calculations still running then are
- * awaited and checked, but not counted, so the next window starts on an idle system.
+ * awaited and checked, but not counted, so the next window starts on an idle system. `cpu`:
+ * what each of `processes` used from the start until the last calculation ended.
  */
-export async function throughputWindow(
-  variant: Variant,
-  concurrency: number,
-  seconds: number,
-  maxCalcs: number,
-): Promise<ThroughputResult> {
-  const tally: Tally = { errors: 0, errorSamples: [] };
+export async function throughputWindow(v: Variant, c: number, config: BenchConfig, processes: MeasuredProcess[] = []) {
+  const before = cpuNow(processes);
+  const errors = tally();
   const samples: number[] = [];
-  let next = 0;
-  let completed = 0;
-  let finished = 0;
+  let [next, finished] = [0, 0];
   let end: number | undefined;
   const start = performance.now();
-  const deadline = start + seconds * 1000;
   const closeIfDone = () => {
-    if (end === undefined && (performance.now() >= deadline || completed >= maxCalcs)) end = performance.now();
+    if (
+      end === undefined &&
+      (performance.now() >= start + config.windowSeconds * 1000 || samples.length >= config.windowCalcs)
+    ) {
+      end = performance.now();
+    }
   };
   const client = async () => {
     while (end === undefined) {
-      const i = next++;
-      try {
-        const ms = await timed(variant, numberAt(i));
-        finished += 1;
-        if (end === undefined) {
-          completed += 1;
-          samples.push(ms);
-        }
-      } catch (err) {
-        recordError(tally, err);
-      }
+      const ms = await timed(v, numberAt(next++), errors);
+      if (ms !== undefined) finished += 1;
+      if (ms !== undefined && end === undefined) samples.push(ms);
       closeIfDone();
     }
   };
   // A timer closes the window on time even when every client is stuck in a slow calculation.
   const ticker = setInterval(closeIfDone, 50);
-  try {
-    await Promise.all(Array.from({ length: concurrency }, client));
-  } finally {
-    clearInterval(ticker);
-  }
+  await Promise.all(Array.from({ length: c }, client)).finally(() => clearInterval(ticker));
   const elapsed = ((end ?? performance.now()) - start) / 1000;
   return {
-    variant: variant.key,
-    concurrency,
-    completed,
+    variant: v.key,
+    concurrency: c,
+    /** Calculations completed (and checked) inside the window. */
+    completed: samples.length,
+    /** Every calculation that ended well, those still running when the window closed included. */
     finished,
     seconds: elapsed,
-    perSecond: completed / elapsed,
+    perSecond: samples.length / elapsed,
     latency: summarize(samples),
-    ...tally,
+    ...errors,
+    cpu: costs(processes, before, finished),
   };
 }
+export type ThroughputResult = Awaited<ReturnType<typeof throughputWindow>>;
+
+/**
+ * The API alone under autocannon. Only the server's answers are checked (every one must be
+ * 2xx); the calculations that POST / starts are left for the stack to drain.
+ */
+export async function apiLoad(endpoint: string, url: string, method: 'GET' | 'POST', config: BenchConfig) {
+  const connections = config.apiConnections;
+  const r = await autocannon({ url, method, connections, duration: config.apiSeconds });
+  return {
+    endpoint,
+    connections,
+    seconds: r.duration,
+    requestsPerSecond: r.requests.total / r.duration,
+    latencyP50Ms: r.latency.p50,
+    latencyP99Ms: r.latency.p99,
+    completed: r.requests.total,
+    // autocannon counts a timeout among its errors already; an answer other than 2xx is one too.
+    errors: r.errors + r.non2xx,
+    statusCodes: Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([code, s]) => [code, s.count ?? 0])),
+  };
+}
+export type ApiLoadResult = Awaited<ReturnType<typeof apiLoad>>;

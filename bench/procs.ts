@@ -1,60 +1,140 @@
 /**
- * Peak resident memory of the stack's processes: which processes there are comes from the
- * launcher's state (stack.json, through RunningStack), the figures from /proc, where VmHWM is
- * the kernel's high-water mark of the resident set.
+ * The processes the benchmark measures: the stack's, and the baseline's two (baseline-worker.ts),
+ * which it starts and stops here. What each costs comes from /proc: CPU time (user + system,
+ * which the kernel counts for all of a process's threads) and peak resident memory (VmHWM).
  */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
+import { join } from 'node:path';
 import type { RunningStack } from '../tests/stack';
 
-/** A process to measure. A worker's identity, `<activity>-<language>-<replica>@host:pid`, names its language. */
-export interface MeasuredProcess {
-  name: string;
-  /** The docker-compose.yml service it runs, `launcher` or `baseline`. */
-  service: string;
-  pid: number;
-  identity?: string;
-}
+const ROOT = join(__dirname, '..');
 
-export interface ProcessMemory {
-  name: string;
-  service: string;
-  /** Set for workers, which are the processes whose memory the two pipelines are compared by. */
-  language?: string;
-  pid: number;
-  /** Peak resident set size so far, in MiB. */
-  peakMiB: number;
-  /** Resident set size at the time of reading, in MiB. */
-  rssMiB: number;
-}
+/** `service` is the docker-compose.yml service, `launcher`, `baseline` or `bench`; `language` is set for workers. */
+export type MeasuredProcess = { name: string; service: string; pid: number; language?: string };
 
-function statusMiB(status: string, field: string): number {
-  const match = new RegExp(`^${field}:\\s+([0-9]+) kB`, 'm').exec(status);
-  return match ? Number(match[1]) / 1024 : NaN;
-}
-
-function memoryOf(p: MeasuredProcess): ProcessMemory {
-  let status = '';
+/** A figure that cannot be read (the process has ended, a tool is missing) is unknown, not zero. */
+function orElse<T>(read: () => T, unknown: T): T {
   try {
-    status = readFileSync(`/proc/${p.pid}/status`, 'utf8');
+    return read();
   } catch {
-    // The process has ended (a restarted replica): its figures are unknown, not zero.
+    return unknown;
   }
-  return {
-    name: p.name,
-    service: p.service,
-    language: p.identity?.split('@')[0]?.split('-')[1],
-    pid: p.pid,
-    peakMiB: statusMiB(status, 'VmHWM'),
-    rssMiB: statusMiB(status, 'VmRSS'),
-  };
 }
 
-/** The launcher and every process it runs, as stack.json last described them. */
+/** The launcher and every process it runs, as its stack.json last described them. */
 export function stackProcesses(stack: RunningStack): MeasuredProcess[] {
-  return [{ name: 'launcher', service: 'launcher', pid: stack.launcherPid }, ...stack.processes()];
+  // A worker's identity, `<activity>-<language>-<replica>@host:pid`, names its language.
+  const language = (identity?: string) => identity?.split('@')[0]?.split('-')[1];
+  return [
+    { name: 'launcher', service: 'launcher', pid: stack.launcherPid },
+    ...stack.processes().map((p) => ({ name: p.name, service: p.service, pid: p.pid, language: language(p.identity) })),
+  ];
 }
 
-/** Memory of the launcher, every process it runs, and `extra` processes (the baseline's). */
-export function stackMemory(stack: RunningStack, extra: MeasuredProcess[]): ProcessMemory[] {
-  return [...stackProcesses(stack), ...extra].map(memoryOf);
+export const BASELINE_SERVICE = 'baseline';
+export const READY = 'baseline workers running';
+const START_TIMEOUT_MS = 120_000;
+const ROLES = { workflow: 'baseline-workflow-worker', activities: 'baseline-activities' };
+
+function ready(child: ChildProcess, name: string): Promise<MeasuredProcess> {
+  return new Promise((resolve, reject) => {
+    // Its log shows only when it fails to start: the activities log a line per step.
+    let tail = '';
+    const keep = (d: Buffer) => {
+      tail = (tail + d.toString()).slice(-4000);
+      if (tail.includes(READY)) resolve({ name, service: BASELINE_SERVICE, pid: child.pid!, language: 'typescript' });
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    const fail = (why: string) => reject(new Error(`${name} ${why}:\n${tail}`));
+    child.once('exit', (code, signal) => fail(`exited (${code ?? signal}) before running`));
+    setTimeout(() => fail(`not running after ${START_TIMEOUT_MS / 1000} s`), START_TIMEOUT_MS).unref();
+  });
+}
+
+/**
+ * `env` names the stack's Temporal server (TEMPORAL_ADDRESS) and its payload settings, which
+ * the baseline encrypts with as the real workers do.
+ */
+export async function startBaseline(env: Record<string, string | undefined>) {
+  const children = Object.keys(ROLES).map((role) =>
+    spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'baseline-worker.ts'), role], {
+      cwd: join(__dirname, '..'),
+      env: { ...env, TEMPORAL_NAMESPACE: 'default' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+  const stop = async () => {
+    const running = children.filter((c) => c.exitCode === null && c.signalCode === null);
+    await Promise.all(running.map((c) => c.kill('SIGTERM') && once(c, 'exit')));
+  };
+  try {
+    return { processes: await Promise.all(Object.values(ROLES).map((name, i) => ready(children[i]!, name))), stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+
+export function cpuNow(processes: readonly MeasuredProcess[]): number[] {
+  return processes.map(({ pid }) => {
+    if (pid === process.pid) {
+      const { user, system } = process.cpuUsage();
+      return (user + system) / 1000;
+    }
+    return orElse(() => {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // The command name, in parentheses, may hold spaces: utime and stime, fields 14 and 15
+      // of the line, are the 12th and 13th after its end.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+    }, NaN);
+  });
+}
+
+/** What each process used since `before` (cpuNow of the same list), in all and per calculation. */
+export function costs(processes: readonly MeasuredProcess[], before: number[], calcs: number) {
+  const after = cpuNow(processes);
+  return processes.map(({ name, service, pid }, i) => {
+    const cpuMs = after[i]! - before[i]!;
+    return { name, service, pid, cpuMs, perCalcMs: cpuMs / calcs };
+  });
+}
+export type ProcessCost = ReturnType<typeof costs>[number];
+
+export function memoryOf({ name, service, language, pid }: MeasuredProcess) {
+  const status = orElse(() => readFileSync(`/proc/${pid}/status`, 'utf8'), '');
+  const mib = (field: string) => Number(new RegExp(`^${field}:\\s+([0-9]+) kB`, 'm').exec(status)?.[1] ?? NaN) / 1024;
+  return { name, service, language, pid, peakMiB: mib('VmHWM'), rssMiB: mib('VmRSS') };
+}
+export type ProcessMemory = ReturnType<typeof memoryOf>;
+
+/** What the figures were measured on, and the versions the stack installs. */
+export function machine() {
+  const list = cpus();
+  const memoryGiB = Math.round((totalmem() / 2 ** 30) * 10) / 10;
+  return { cores: list.length, cpuModel: list[0]?.model.trim() ?? 'unknown', memoryGiB, kernel: release() };
+}
+
+export function versions() {
+  const firstLine = (command: string, arg: string) =>
+    orElse(() => execFileSync(command, [arg], { encoding: 'utf8', timeout: 10_000 }).split('\n')[0]!.trim(), 'unknown');
+  const match = (path: string, pattern: RegExp) =>
+    orElse(() => pattern.exec(readFileSync(join(ROOT, path), 'utf8'))![1]!, 'unknown');
+  const npm = (name: string) => match(`node_modules/${name}/package.json`, /"version": "([^"]+)"/);
+  return {
+    node: process.version,
+    python: firstLine(join(ROOT, 'consumers/power_of_2_python/.venv/bin/python'), '--version'),
+    go: firstLine('go', 'version'),
+    temporalCli: firstLine(join(ROOT, '.tools/bin/temporal'), '--version'),
+    typescriptSdk: npm('@temporalio/worker'),
+    pythonSdk: match('consumers/power_of_2_python/uv.lock', /name = "temporalio"\nversion = "([^"]+)"/),
+    goSdk: match('consumers/power_of_4_golang/go.mod', /go\.temporal\.io\/sdk (v[^\s]+)/),
+    fastify: npm('fastify'),
+  };
 }

@@ -1,135 +1,94 @@
 /**
- * The benchmark's results as run.ts records them, what one calculation costs per process, and
- * the ratios the project's targets are stated in. report.ts renders them as Markdown.
+ * The benchmark's results as run.ts records them in latest.json, what one calculation costs
+ * per process, and the ratios the project's targets are stated in. report.ts renders them.
  */
-import type { ApiLoadResult } from './api-load';
-import type { LatencyResult, ThroughputResult } from './load';
-import type { Machine, Versions } from './machine';
-import { BASELINE_SERVICE } from './baseline';
-import type { ProcessCost } from './cpu';
-import type { ProcessMemory } from './procs';
-import type { VariantKey } from './variants';
+import type { OtherStackSettings } from './config';
+import type { ApiLoadResult, LatencyResult, ThroughputResult, VariantKey } from './load';
+import { BASELINE_SERVICE, type machine, type ProcessCost, type ProcessMemory, type versions } from './procs';
 
 export interface BenchResults {
   date: string;
   note: string;
   settings: Record<string, unknown>;
-  machine: Machine;
-  versions: Versions;
+  machine: ReturnType<typeof machine>;
+  versions: ReturnType<typeof versions>;
   stackStartSeconds: number;
   baselineStartSeconds: number;
   labels: Partial<Record<VariantKey, string>>;
   latency: LatencyResult[];
   throughput: ThroughputResult[];
   api: ApiLoadResult[];
-  /** Memory read after the calculations and before autocannon floods the API. */
+  /** Read after the calculations and before autocannon floods the API. */
   memoryBeforeApiLoad: ProcessMemory[];
-  /** Memory read at the very end, after autocannon. */
   memoryAtEnd: ProcessMemory[];
-  /**
-   * The API and direct variants measured in turns with the same on stacks started with other
-   * settings (encryption off, tracing on), each variant keyed `<variant>-<tag>`.
-   */
-  comparison?: Comparison;
+  /** The API and direct variants in turns with the same on stacks with other settings, keyed `<variant>-<tag>`. */
+  comparison?: {
+    concurrency: number;
+    stacks: OtherStackSettings[];
+    latency: LatencyResult[];
+    throughput: ThroughputResult[];
+    /** OTLP export requests the traced stack sent to the benchmark's sink: proof that spans left. */
+    otlpRequests: number;
+  };
 }
 
-export interface Comparison {
-  concurrency: number;
-  /** Each other stack: its tag, what it changes, and the settings it was started with. */
-  stacks: { tag: string; label: string; env: Record<string, string> }[];
-  latency: LatencyResult[];
-  throughput: ThroughputResult[];
-  /** OTLP export requests the traced stack sent to the benchmark's sink: proof that spans left. */
-  otlpRequests: number;
-}
+export const windowOf = (throughput: readonly ThroughputResult[], variant: VariantKey, concurrency: number) =>
+  throughput.find((t) => t.variant === variant && t.concurrency === concurrency);
 
-/** The tag of a variant run on another stack (`api-plain` -> `plain`), or undefined. */
-export function tagOf(variant: string): string | undefined {
-  const dash = variant.indexOf('-');
-  return dash < 0 ? undefined : variant.slice(dash + 1);
-}
+export const best = (throughput: readonly ThroughputResult[], variant: VariantKey) =>
+  throughput.filter((t) => t.variant === variant).sort((a, b) => b.perSecond - a.perSecond)[0];
 
-/** Whose CPU counts for a variant: the processes that serve it, by their service. */
 const SERVER = 'temporal';
+/** Not ours: the launcher only relays logs, and the bench client is the load generator. */
 const NOT_OURS = new Set([SERVER, 'launcher', 'bench']);
 
-/** The processes of the stack that served `variant`: another stack's for a tagged one. */
+/**
+ * The processes that served `variant`, by their service: the baseline's and the server for the
+ * baseline, else the stack's; a process of another stack has the service `<service>@<tag>`,
+ * and serves the variants `<variant>-<tag>`.
+ */
 export function servedBy(variant: VariantKey, cpu: readonly ProcessCost[]): ProcessCost[] {
   if (variant === 'baseline') return cpu.filter((p) => p.service === SERVER || p.service === BASELINE_SERVICE);
-  const tag = tagOf(variant);
+  const dash = variant.indexOf('-');
+  const tag = dash < 0 ? undefined : variant.slice(dash + 1);
   return cpu.filter((p) => p.service !== BASELINE_SERVICE && p.service !== 'bench' && p.service.split('@')[1] === tag);
 }
 
-export interface CostSummary {
-  variant: VariantKey;
-  concurrency: number;
-  /** CPU ms per calculation of the Temporal server. */
-  server: number;
-  /** Of our own processes (workers and API; the baseline's two processes for the baseline). */
-  ours: number;
-  workflowWorker: number;
-  api: number;
-  /** Of the benchmark's own process, the client of the direct and baseline variants. */
-  benchClient: number;
-}
-
-const sum = (list: readonly ProcessCost[]) =>
-  list.reduce((a, p) => a + (Number.isFinite(p.perCalcMs) ? p.perCalcMs : 0), 0);
-/** A process of another stack has the service `<service>@<tag>` (run.ts). */
-const bare = (service: string) => service.split('@')[0]!;
-
-export function costSummary(t: ThroughputResult): CostSummary | undefined {
+/**
+ * CPU ms one calculation of window `t` cost the server, ours (workers and API; the baseline's
+ * two processes for the baseline), the workflow worker and the API; none without CPU figures.
+ */
+export function costSummary(t: ThroughputResult) {
   if (!t.cpu) return undefined;
   const served = servedBy(t.variant, t.cpu);
-  const of = (service: string) => sum(served.filter((p) => bare(p.service) === service));
+  const sum = (list: readonly ProcessCost[]) =>
+    list.reduce((a, p) => a + (Number.isFinite(p.perCalcMs) ? p.perCalcMs : 0), 0);
+  const bare = (p: ProcessCost) => p.service.split('@')[0]!;
+  const of = (service: string) => sum(served.filter((p) => bare(p) === service));
   return {
     variant: t.variant,
     concurrency: t.concurrency,
     server: of(SERVER),
-    ours: sum(served.filter((p) => !NOT_OURS.has(bare(p.service)))),
-    workflowWorker:
-      t.variant === 'baseline'
-        ? sum(served.filter((p) => p.name === 'baseline-workflow-worker'))
-        : of('workflow-worker'),
+    ours: sum(served.filter((p) => !NOT_OURS.has(bare(p)))),
+    workflowWorker: sum(served.filter((p) => bare(p) === 'workflow-worker' || p.name === 'baseline-workflow-worker')),
     api: of('api'),
     benchClient: sum(t.cpu.filter((p) => p.service === 'bench')),
   };
 }
+export type CostSummary = NonNullable<ReturnType<typeof costSummary>>;
 
-export interface Ratio {
-  name: string;
-  value: number;
-  unit: string;
-  target: string;
-  met: boolean;
-  detail: string;
-}
-
-function best(results: readonly ThroughputResult[], variant: VariantKey): ThroughputResult | undefined {
-  return results.filter((r) => r.variant === variant).sort((a, b) => b.perSecond - a.perSecond)[0];
-}
-
-function p50(results: BenchResults, variant: VariantKey): number {
-  return results.latency.find((l) => l.variant === variant)?.summary.p50 ?? NaN;
-}
-
-export function ratios(results: BenchResults): Ratio[] {
-  const poly = best(results.throughput, 'direct');
-  const base = best(results.throughput, 'baseline');
+export function ratios({ latency, throughput }: BenchResults) {
+  const p50 = (variant: VariantKey) => latency.find((l) => l.variant === variant)?.summary.p50 ?? NaN;
+  const [poly, base] = [best(throughput, 'direct'), best(throughput, 'baseline')];
   const throughputRatio = (poly?.perSecond ?? NaN) / (base?.perSecond ?? NaN);
-  const p50Ratio = p50(results, 'direct') / p50(results, 'baseline');
-  const apiOverhead = p50(results, 'api') - p50(results, 'direct');
-  const perConcurrency = [...new Set(results.throughput.map((t) => t.concurrency))]
+  const p50Ratio = p50('direct') / p50('baseline');
+  const apiOverhead = p50('api') - p50('direct');
+  const at = (variant: VariantKey, c: number) => windowOf(throughput, variant, c)?.perSecond ?? NaN;
+  const apiVsDirect = [...new Set(throughput.map((t) => t.concurrency))]
     .sort((a, b) => a - b)
-    .map((c) => {
-      const at = (v: VariantKey) =>
-        results.throughput.find((t) => t.variant === v && t.concurrency === c)?.perSecond ?? NaN;
-      return { c, ratio: at('api') / at('direct') };
-    });
-  const worst = perConcurrency.reduce(
-    (a, b) => (b.ratio < a.ratio || !Number.isFinite(b.ratio) ? b : a),
-    perConcurrency[0]!,
-  );
+    .map((c) => ({ c, ratio: at('api', c) / at('direct', c) }));
+  const worst = apiVsDirect.reduce((a, b) => (b.ratio < a.ratio || !Number.isFinite(b.ratio) ? b : a), apiVsDirect[0]!);
+  const latencies = (a: VariantKey, b: VariantKey) => `${p50(a).toFixed(1)} ms vs ${p50(b).toFixed(1)} ms`;
   return [
     {
       name: 'polyglot / baseline throughput, each at its best concurrency',
@@ -147,7 +106,7 @@ export function ratios(results: BenchResults): Ratio[] {
       unit: 'x',
       target: '<= 1.25',
       met: p50Ratio <= 1.25,
-      detail: `${p50(results, 'direct').toFixed(1)} ms vs ${p50(results, 'baseline').toFixed(1)} ms`,
+      detail: latencies('direct', 'baseline'),
     },
     {
       name: 'API p50 - direct-start p50',
@@ -155,15 +114,15 @@ export function ratios(results: BenchResults): Ratio[] {
       unit: 'ms',
       target: '<= 5',
       met: apiOverhead <= 5,
-      detail: `${p50(results, 'api').toFixed(1)} ms vs ${p50(results, 'direct').toFixed(1)} ms`,
+      detail: latencies('api', 'direct'),
     },
     {
       name: 'API / direct-start throughput, at every concurrency (the lowest)',
       value: worst?.ratio ?? NaN,
       unit: 'x',
       target: '>= 0.9',
-      met: perConcurrency.every((r) => r.ratio >= 0.9),
-      detail: perConcurrency.map((r) => `c=${r.c}: ${r.ratio.toFixed(2)}`).join(', '),
+      met: apiVsDirect.every((r) => r.ratio >= 0.9),
+      detail: apiVsDirect.map((r) => `c=${r.c}: ${r.ratio.toFixed(2)}`).join(', '),
     },
   ];
 }

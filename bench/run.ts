@@ -1,192 +1,156 @@
 /**
  * `make bench`: starts the real stack on free ports (zero worker waits) and a TypeScript-only
- * baseline on the same Temporal server, measures latency, throughput, the API alone and the
- * memory of every process, and writes bench/results/latest.{json,md}.
+ * baseline on the same Temporal server, measures latency, throughput, CPU per calculation, the
+ * API alone and the memory of every process, and writes bench/results/latest.{json,md}.
  * It reports figures; it never passes or fails on them.
  */
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@temporalio/client';
 import { dataConverter, exitOnSettingsError, readPayloadSettings } from '@calc/runtime';
 import { startStack, ZERO_WAITS, type RunningStack } from '../tests/stack';
-import { apiLoad, type ApiLoadResult } from './api-load';
-import { startBaseline, type RunningBaseline } from './baseline';
-import { loadBenchConfig, type NamedStack, type OtherStack } from './config';
-import { otlpSink, type OtlpSink } from './otlp-sink';
-import { costs, cpuSnapshot } from './cpu';
-import { rotated, sequentialLatency, throughputWindow, type ThroughputResult } from './load';
-import { machine, versions } from './machine';
-import { stackMemory, stackProcesses, type MeasuredProcess } from './procs';
+import { loadBenchConfig, otherStack, type BenchConfig } from './config';
+import { apiLoad, rotated, sequentialLatency, throughputWindow, variants, type Variant } from './load';
+import { machine, memoryOf, stackProcesses, startBaseline, versions, type MeasuredProcess } from './procs';
 import { markdown } from './report';
-import type { BenchResults, Comparison } from './results';
-import { variants, type Variant, type VariantKey } from './variants';
+import type { BenchResults } from './results';
 
 const PAUSE_BETWEEN_WINDOWS_MS = 500;
-
-function log(message: string): void {
-  console.error(`[bench] ${message}`);
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** What each other stack of the comparison changes; `sink` is where traces go. */
-const NAMED_STACKS: Record<NamedStack, (sink: string) => OtherStackSettings> = {
-  'encryption-off': () => ({ tag: 'plain', label: 'unencrypted', env: { PAYLOAD_ENCRYPTION: 'off' } }),
-  'tracing-on': (sink) => ({ tag: 'traced', label: 'traced', env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink } }),
-  // Every process logs at least a line per step or request at info: what that costs.
-  'logs-warn': () => ({ tag: 'quiet', label: 'logging warnings only', env: { LOG_LEVEL: 'warn' } }),
-};
-
-interface OtherStackSettings {
-  tag: string;
-  label: string;
-  env: Record<string, string>;
-}
-
-/** A named stack, or one with the settings BENCH_COMPARE gave, tagged by its position. */
-function otherStack(other: OtherStack, index: number, sink: string): OtherStackSettings {
-  if (typeof other === 'string') return NAMED_STACKS[other](sink);
-  const settings = Object.entries(other.env).map(([k, v]) => `${k}=${v}`);
-  return { tag: `env${index + 1}`, label: `with ${settings.join(' ')}`, env: other.env };
-}
-
 /** The benchmark's own process: the client side of the direct and baseline variants. */
 const BENCH_PROCESS: MeasuredProcess = { name: 'bench client', service: 'bench', pid: process.pid };
+
+const log = (message: string) => console.error(`[bench] ${message}`);
+const logLatency = (latency: BenchResults['latency']) =>
+  latency.forEach((l) => log(`  ${l.variant}: p50 ${l.summary.p50.toFixed(1)} ms, errors ${l.errors}`));
 
 /**
  * A client on the stack's connection with the stack's payload settings: the direct and
  * baseline variants encrypt their input and decrypt their result as the API does.
  */
-function clientFor(stack: RunningStack, env: Record<string, string>): Client {
-  return new Client({ connection: stack.client.connection, dataConverter: dataConverter(readPayloadSettings(env)) });
+const clientFor = (stack: RunningStack, env: Record<string, string>) =>
+  new Client({ connection: stack.client.connection, dataConverter: dataConverter(readPayloadSettings(env)) });
+
+/** A throughput window with the CPU each of `processes` and the bench client used in it, logged. */
+async function costedWindow(v: Variant, c: number, config: BenchConfig, processes: MeasuredProcess[]) {
+  await sleep(PAUSE_BETWEEN_WINDOWS_MS);
+  const r = await throughputWindow(v, c, config, [...processes, BENCH_PROCESS]);
+  // A process of another stack is shown with its stack's tag (`@<tag>` ending its service).
+  const shown = r.cpu
+    .filter((p) => p.perCalcMs >= 0.05)
+    .map((p) => `${p.name}${p.service.replace(/^[^@]*/, '')} ${p.perCalcMs.toFixed(1)}`);
+  log(
+    `  throughput ${v.key} c=${c}: ${r.perSecond.toFixed(1)}/s (${r.completed} in ${r.seconds.toFixed(1)} s), ` +
+      `errors ${r.errors}; CPU ms per calculation: ${shown.join(', ')}`,
+  );
+  return r;
 }
 
-/** A throughput window with the CPU every process used, from its start until its last calculation ended. */
-async function costedWindow(
-  variant: Variant,
-  concurrency: number,
-  seconds: number,
-  calcs: number,
-  processes: () => MeasuredProcess[],
-): Promise<ThroughputResult> {
-  const measured = processes();
-  await sleep(PAUSE_BETWEEN_WINDOWS_MS);
-  const before = cpuSnapshot(measured);
-  const r = await throughputWindow(variant, concurrency, seconds, calcs);
-  const cpu = costs(measured, before, cpuSnapshot(measured), r.finished);
-  log(
-    `  throughput ${variant.key} c=${concurrency}: ${r.perSecond.toFixed(1)}/s (${r.completed} in ${r.seconds.toFixed(1)} s), ` +
-      `errors ${r.errors}; CPU ms per calculation: ${cpu
-        .filter((p) => p.perCalcMs >= 0.05)
-        .map(
-          (p) => `${p.name}${p.service.includes('@') ? `@${p.service.split('@')[1]}` : ''} ${p.perCalcMs.toFixed(1)}`,
-        )
-        .join(', ')}`,
+/**
+ * Where the traced stack sends its spans: an OTLP/HTTP endpoint that reads and drops every
+ * request and answers with an empty (valid) export response, so that tracing costs the stack
+ * what it would with a collector, and the benchmark only a read.
+ */
+async function otlpSink() {
+  let requests = 0;
+  const server = createServer((req, res) =>
+    req.resume().on('end', () => {
+      requests += 1;
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    }),
   );
-  return { ...r, cpu };
+  await once(server.listen(0, '127.0.0.1'), 'listening');
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, requests: () => requests, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
 async function main(): Promise<void> {
   const config = loadBenchConfig(process.env);
   log(`settings ${JSON.stringify(config)}`);
-
-  let stack: RunningStack | undefined;
-  const otherStacks: RunningStack[] = [];
-  let sink: OtlpSink | undefined;
-  let baseline: RunningBaseline | undefined;
+  // Run in reverse at the end: the baseline stops before the server it polls.
+  const stops: (() => Promise<unknown>)[] = [];
   // One key for the stack, the baseline and the benchmark's own client, made for this run.
   const keys = { PAYLOAD_KEYS: `bench-1:${randomBytes(32).toString('base64')}`, PAYLOAD_ENCRYPTION: 'on' };
   try {
     let t = performance.now();
-    stack = await startStack({ ...ZERO_WAITS, ...keys });
+    const stack = await startStack({ ...ZERO_WAITS, ...keys });
+    stops.push(() => stack.stop());
     const stackStartSeconds = (performance.now() - t) / 1000;
     log(`stack ready in ${stackStartSeconds.toFixed(1)} s (api ${stack.api}, temporal ${stack.temporalAddress})`);
 
     t = performance.now();
-    baseline = await startBaseline({ ...process.env, ...keys, TEMPORAL_ADDRESS: stack.temporalAddress }, stack.client);
+    const baseline = await startBaseline({ ...process.env, ...keys, TEMPORAL_ADDRESS: stack.temporalAddress });
+    stops.push(baseline.stop);
     const baselineStartSeconds = (performance.now() - t) / 1000;
     log(`baseline ready in ${baselineStartSeconds.toFixed(1)} s`);
 
     const all = variants(stack.api, clientFor(stack, keys));
-    const running = stack;
-    const baselineProcesses = baseline.processes;
-    const measured = () => [...stackProcesses(running), ...baselineProcesses, BENCH_PROCESS];
-    const labels = Object.fromEntries(all.map((v) => [v.key, v.label])) as Partial<Record<VariantKey, string>>;
+    // Read again for every window: the launcher restarts a replica that exits.
+    const processes = () => [...stackProcesses(stack), ...baseline.processes];
+    const labels: BenchResults['labels'] = Object.fromEntries(all.map((v) => [v.key, v.label]));
 
     log(`warm-up: ${config.warmupCalcs} sequential calculations per variant, then a short burst at concurrency 8`);
     await sequentialLatency(all, config.warmupCalcs, 500);
-    for (const v of all) await throughputWindow(v, 8, Math.min(2, config.windowSeconds), 100);
+    const burst = { ...config, windowSeconds: Math.min(2, config.windowSeconds), windowCalcs: 100 };
+    for (const v of all) await throughputWindow(v, 8, burst);
 
     log(`latency: ${config.latencyCalcs} sequential calculations per variant, interleaved`);
     const latency = await sequentialLatency(all, config.latencyCalcs);
-    for (const l of latency) log(`  ${l.variant}: p50 ${l.summary.p50.toFixed(1)} ms, errors ${l.errors}`);
+    logLatency(latency);
 
-    const throughput: ThroughputResult[] = [];
+    const throughput: BenchResults['throughput'] = [];
     for (const [i, c] of config.concurrencies.entries()) {
-      for (const v of rotated(all, i)) {
-        throughput.push(await costedWindow(v, c, config.windowSeconds, config.windowCalcs, measured));
-      }
+      for (const v of rotated(all, i)) throughput.push(await costedWindow(v, c, config, processes()));
     }
+    const memoryBeforeApiLoad = processes().map(memoryOf);
 
-    const memoryBeforeApiLoad = stackMemory(stack, baseline.processes);
-
-    let comparison: Comparison | undefined;
+    let comparison: BenchResults['comparison'];
     if (config.compare.length > 0) {
       // The same pipeline with other settings: stacks beside the first, so that they are
       // measured in turns with it, under the same noise, with the same harness. Before the
       // autocannon phase, whose POST flood leaves the first stack calculations to drain.
-      sink = await otlpSink();
-      const stacks = config.compare.map((other, i) => otherStack(other, i, sink!.url));
-      const others: Variant[] = [];
+      const sink = await otlpSink();
+      stops.push(sink.close);
+      const stacks = config.compare.map((other, i) => otherStack(other, i, sink.url));
+      const turns = all.filter((v) => v.key !== 'baseline');
       const otherProcesses: MeasuredProcess[] = [];
       for (const other of stacks) {
         log(`${other.label}: a stack with ${JSON.stringify(other.env)}`);
         const env = { ...keys, ...other.env };
         const started = await startStack({ ...ZERO_WAITS, ...env });
-        otherStacks.push(started);
-        others.push(...variants(started.api, clientFor(started, env), other));
+        stops.push(() => started.stop());
+        turns.push(...variants(started.api, clientFor(started, env), other));
         otherProcesses.push(...stackProcesses(started).map((p) => ({ ...p, service: `${p.service}@${other.tag}` })));
       }
-      const turns = [...all.filter((v) => v.key !== 'baseline'), ...others];
-      const measuredAll = () => [...measured(), ...otherProcesses];
       await sequentialLatency(turns, config.warmupCalcs, 700);
       const latency = await sequentialLatency(turns, config.compareLatencyCalcs, 900);
-      for (const l of latency) log(`  ${l.variant}: p50 ${l.summary.p50.toFixed(1)} ms, errors ${l.errors}`);
-      const windows: ThroughputResult[] = [];
+      logLatency(latency);
+      const windows: BenchResults['throughput'] = [];
       // Each variant twice, in two orders, so that no setting always runs first.
       for (const v of [...turns, ...rotated(turns, Math.floor(turns.length / 2))]) {
-        windows.push(
-          await costedWindow(v, config.compareConcurrency, config.windowSeconds, config.windowCalcs, measuredAll),
-        );
+        windows.push(await costedWindow(v, config.compareConcurrency, config, [...processes(), ...otherProcesses]));
       }
       for (const v of turns) labels[v.key] = v.label;
-      comparison = {
-        concurrency: config.compareConcurrency,
-        stacks,
-        latency,
-        throughput: windows,
-        otlpRequests: sink.requests(),
-      };
+      const otlpRequests = sink.requests();
+      comparison = { concurrency: config.compareConcurrency, stacks, latency, throughput: windows, otlpRequests };
     }
 
-    const api: ApiLoadResult[] = [];
+    const api: BenchResults['api'] = [];
     if (!config.skipApiLoad) {
       // A finished calculation to read; the POST flood comes last, since it leaves work behind.
       const start = await fetch(`${stack.api}/?number=2`, { method: 'POST' });
-      const { workflow_id: id } = (await start.json()) as { workflow_id: string };
-      await (await fetch(`${stack.api}/result/${encodeURIComponent(id)}?wait=30`)).json();
-      const read = `${stack.api}/result/${encodeURIComponent(id)}`;
-      log(`autocannon GET /result/{id} for ${config.apiSeconds} s`);
-      api.push(await apiLoad('GET /result/{id} (finished)', read, 'GET', config.apiSeconds, config.apiConnections));
-      log(`autocannon POST /?number=7 for ${config.apiSeconds} s`);
-      api.push(
-        await apiLoad('POST /?number=7', `${stack.api}/?number=7`, 'POST', config.apiSeconds, config.apiConnections),
-      );
+      const id = encodeURIComponent(((await start.json()) as { workflow_id: string }).workflow_id);
+      await (await fetch(`${stack.api}/result/${id}?wait=30`)).json();
+      log(`autocannon GET /result/{id}, then POST /?number=7, for ${config.apiSeconds} s each`);
+      api.push(await apiLoad('GET /result/{id} (finished)', `${stack.api}/result/${id}`, 'GET', config));
+      api.push(await apiLoad('POST /?number=7', `${stack.api}/?number=7`, 'POST', config));
       for (const a of api) log(`  ${a.endpoint}: ${a.requestsPerSecond.toFixed(0)} req/s, errors ${a.errors}`);
     }
-    const memoryAtEnd = stackMemory(stack, baseline.processes);
 
     const results: BenchResults = {
       date: new Date().toISOString(),
@@ -201,7 +165,7 @@ async function main(): Promise<void> {
       throughput,
       api,
       memoryBeforeApiLoad,
-      memoryAtEnd,
+      memoryAtEnd: processes().map(memoryOf),
       comparison,
     };
     const report = markdown(results);
@@ -211,14 +175,12 @@ async function main(): Promise<void> {
     console.log(report);
     log(`results written to ${config.resultsDir}`);
   } finally {
-    await baseline?.stop();
-    for (const other of otherStacks) await other.stop();
-    await sink?.close();
-    await stack?.stop();
+    for (const stop of stops.reverse()) await stop();
   }
 }
 
 main().catch((err: unknown) => {
+  // A bad setting the stack reads (LOG_LEVEL, ACTIVITY_*, ...) stops the run with one line too.
   console.error(exitOnSettingsError('bench', err));
   process.exitCode = 1;
 });
