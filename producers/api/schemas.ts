@@ -44,7 +44,9 @@ export function commonErrors({ tokenRequired }: SchemaOptions, temporal = true) 
       }),
     }),
     500: error(500, 'An unexpected failure; the API logs it, the answer shows no details.'),
-    ...(temporal && { 503: error(503, 'Temporal is unreachable; try again shortly.') }),
+    ...(temporal && {
+      503: error(503, 'Temporal did not answer, or asked for a retry; try again shortly.'),
+    }),
   };
 }
 

@@ -7,6 +7,14 @@ import fp from 'fastify-plugin';
 import { grpcStatusOf } from '../calculations';
 import { errorBody, HttpError } from '../http-error';
 
+const RETRY = new Set([
+  grpcStatus.UNAVAILABLE,
+  grpcStatus.DEADLINE_EXCEEDED,
+  grpcStatus.CANCELLED,
+  grpcStatus.INTERNAL,
+  grpcStatus.UNKNOWN,
+]);
+
 export default fp(async (app) => {
   app.setErrorHandler<Error & { statusCode?: number }>((err, request, reply) => {
     if (err instanceof HttpError) return reply.code(err.statusCode).send(errorBody(err.statusCode, err.message));
@@ -14,7 +22,10 @@ export default fp(async (app) => {
     // Fastify's own 4xx (body too large, bad content type, ...) carry safe messages.
     if (code !== undefined && code >= 400 && code < 500) return reply.code(code).send(errorBody(code, err.message));
     const grpc = grpcStatusOf(err);
-    if (grpc === grpcStatus.UNAVAILABLE || grpc === grpcStatus.DEADLINE_EXCEEDED) {
+    // No answer in time (the client's own deadline shows as CANCELLED), or the server's own
+    // failure, which it words "something went wrong, please retry": a node of a cluster that
+    // died or lost a shard mid-call, say. The caller is told to do just that.
+    if (grpc !== undefined && RETRY.has(grpc)) {
       request.log.warn({ err }, 'Temporal is unreachable');
       return reply.code(503).send(errorBody(503, 'Temporal is unreachable; try again shortly'));
     }
