@@ -3,12 +3,13 @@
  * Up starts the engine if none answers, builds the stand-in images, keeps a payload key and a
  * database password in .env (Compose reads it; git ignores it) and runs
  * `docker compose up -d --build --wait`. Down runs `docker compose down` (the volume stays).
+ * With `cluster` after either, three Temporal server nodes behind nginx (deploy/cluster.yml).
  */
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../stack/topology';
-import { compose, ensureEngine } from './engine';
+import { CLUSTER_FILES, COMPOSE_FILES, compose, ensureEngine } from './engine';
 import { buildImages } from './standins/images';
 
 const PROJECT = 'polyglot-calculation';
@@ -28,16 +29,18 @@ function secrets(): void {
   }
 }
 
-async function main(command: string | undefined): Promise<void> {
+async function main(command: string | undefined, form: string | undefined): Promise<void> {
+  const project = compose(PROJECT, {}, form === 'cluster' ? CLUSTER_FILES : COMPOSE_FILES);
   if (command === 'down') {
-    compose(PROJECT).show('down');
+    project.show('down');
     return;
   }
-  if (command !== 'up') throw new Error('usage: compose.ts up|down');
+  if (command !== 'up' || (form !== undefined && form !== 'cluster'))
+    throw new Error('usage: compose.ts up|down [cluster]');
   await ensureEngine();
   buildImages();
   secrets();
-  compose(PROJECT).show('up', '--detach', '--build', '--wait');
+  project.show('up', '--detach', '--build', '--wait');
   const api = process.env.API_HOST_PORT ?? '8000';
   const ui = process.env.UI_HOST_PORT ?? '8080';
   console.log(
@@ -45,7 +48,7 @@ async function main(command: string | undefined): Promise<void> {
   );
 }
 
-main(process.argv[2]).catch((error: unknown) => {
+main(process.argv[2], process.argv[3]).catch((error: unknown) => {
   console.error(`[compose] ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });

