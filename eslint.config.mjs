@@ -23,7 +23,7 @@ export default tseslint.config(
   },
   {
     // Workflow code is replayed deterministically: no Node built-ins, no I/O.
-    files: ['producers/src/workflows.ts', 'producers/src/steps.ts', 'bench/baseline-workflows.ts'],
+    files: ['producers/workflow/workflows.ts', 'bench/baseline-workflows.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'path', 'os', 'crypto', 'http', 'https'] }],
     },

@@ -16,46 +16,13 @@ import {
 } from '@temporalio/client';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { WORKFLOW_TASK_QUEUE, WORKFLOW_TYPE } from '@calc/contracts';
-import { HttpError } from './http-error';
-import { progressQuery, type CalculateOptions, type CalculateWorkflow, type StepProgress } from '../workflow/workflows';
+import { httpErrors } from '@fastify/sensible';
+import { progressQuery, type CalculateOptions, type CalculateWorkflow } from '../workflow/workflows';
 
 type Handle = WorkflowHandle<typeof CalculateWorkflow>;
 
-export interface Found {
-  handle: Handle;
-  description: WorkflowExecutionDescription;
-}
-
-/** A calculation after a wait: its description, and its result or outcome if it ended meanwhile. */
-export interface Settled {
-  found: Found;
-  result?: string;
-  outcome?: Outcome;
-}
-
-/** The Worker Deployment version of the workflow worker that runs or ran a calculation. */
-export interface WorkerVersion {
-  deployment: string;
-  build_id: string;
-}
-
-/** The body of an ended calculation. */
-export interface Outcome {
-  message: string;
-  workflow_id: string;
-  result?: string;
-  reason?: string;
-  error_type?: string;
-  worker_version?: WorkerVersion;
-}
-
-const ENDED: Record<string, string> = {
-  COMPLETED: 'completed',
-  FAILED: 'failed',
-  CANCELLED: 'cancelled',
-  TERMINATED: 'terminated',
-  TIMED_OUT: 'timed_out',
-};
+/** The statuses of a closed workflow; each, in lower case, is the `message` of its answer. */
+const ENDED = ['COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT'];
 const QUERY_DEADLINE_MS = 3000;
 
 /**
@@ -70,31 +37,18 @@ export function grpcStatusOf(err: unknown): grpcStatus | undefined {
 }
 
 /** How a closed calculation ended, or undefined while it runs. */
-export function endedAs(description: WorkflowExecutionDescription): string | undefined {
-  return ENDED[description.status.name];
+function endedAs({ status }: WorkflowExecutionDescription): string | undefined {
+  return ENDED.includes(status.name) ? status.name.toLowerCase() : undefined;
 }
 
 /**
  * Which version ran the calculation, from the versioning info of its description; undefined
  * for an unversioned worker, or before a worker has taken its first task.
  */
-export function workerVersion(description: WorkflowExecutionDescription): WorkerVersion | undefined {
+export function workerVersion(description: WorkflowExecutionDescription) {
   const version = description.raw.workflowExecutionInfo?.versioningInfo?.deploymentVersion;
   if (!version?.deploymentName || !version.buildId) return undefined;
   return { deployment: version.deploymentName, build_id: version.buildId };
-}
-
-/**
- * A fresh id. It names no number: workflow ids are stored and shown in plain text by the
- * server, its UI and our traces, while the numbers themselves travel encrypted.
- */
-function newWorkflowId(): string {
-  return `calculate-${randomUUID()}`;
-}
-
-/** Ids derived from a key: the same key always names the same calculation. */
-function keyedWorkflowId(key: string): string {
-  return `calculate-key-${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
 }
 
 export class Calculations {
@@ -111,7 +65,13 @@ export class Calculations {
    * is a conflict.
    */
   async start(number: string, idempotencyKey?: string): Promise<{ workflowId: string; replayed: boolean }> {
-    const workflowId = idempotencyKey === undefined ? newWorkflowId() : keyedWorkflowId(idempotencyKey);
+    // A fresh id names no number: workflow ids are stored and shown in plain text by the server,
+    // its UI and our traces, while the numbers themselves travel encrypted. An id derived from a
+    // key makes the same key always name the same calculation.
+    const workflowId =
+      idempotencyKey === undefined
+        ? `calculate-${randomUUID()}`
+        : `calculate-key-${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}`;
     try {
       await this.client.workflow.start<typeof CalculateWorkflow>(WORKFLOW_TYPE, {
         taskQueue: WORKFLOW_TASK_QUEUE,
@@ -129,16 +89,15 @@ export class Calculations {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError) || idempotencyKey === undefined) throw err;
     }
     const { description } = await this.find(workflowId);
-    if (description.memo?.number !== number) {
-      throw new HttpError(409, 'this Idempotency-Key was already used to start a calculation of another number');
-    }
+    if (description.memo?.number !== number)
+      throw httpErrors.conflict('this Idempotency-Key was already used to start a calculation of another number');
     return { workflowId, replayed: true };
   }
 
   /** The calculation with this id; 404 for unknown ids and for workflows of other types. */
-  async find(workflowId: string): Promise<Found> {
+  async find(workflowId: string) {
     const handle: Handle = this.client.workflow.getHandle(workflowId);
-    const notFound = new HttpError(404, `no calculation has the id ${JSON.stringify(workflowId)}`);
+    const notFound = httpErrors.notFound(`no calculation has the id ${JSON.stringify(workflowId)}`);
     let description: WorkflowExecutionDescription;
     try {
       description = await handle.describe();
@@ -153,57 +112,63 @@ export class Calculations {
   }
 
   /**
-   * The calculation with this id once it has ended, or after `seconds`, whichever comes first:
-   * one long-poll on its history, then one description (which tells a calculation from an
-   * unknown id or another workflow type, and names the version that ran it). Describing only
-   * after the wait saves a call per request; an id of another workflow type still answers 404,
-   * only after the wait.
+   * The calculation with this id, and its outcome if it has ended, once it ends or after
+   * `seconds`, whichever comes first: one long-poll on its history, then one description
+   * (which tells a calculation from an unknown id or another workflow type, and names the
+   * version that ran it). Describing only after the wait saves a call per request; an id of
+   * another workflow type still answers 404, only after the wait.
    */
-  async settle(workflowId: string, seconds: number): Promise<Settled> {
-    if (seconds <= 0) return { found: await this.find(workflowId) };
+  async settle(workflowId: string, seconds: number) {
     const handle: Handle = this.client.workflow.getHandle(workflowId);
-    // Timers take whole milliseconds; `wait` may have any number of decimals.
-    const signal = AbortSignal.timeout(Math.ceil(seconds * 1000));
-    let result: string | undefined;
-    let failure: unknown;
-    try {
-      result = await this.client.withAbortSignal(signal, () => handle.result());
-    } catch (err) {
-      failure = err;
+    let waited: { result: string } | { failure: unknown } | undefined;
+    if (seconds > 0) {
+      // Timers take whole milliseconds; `wait` may have any number of decimals.
+      const signal = AbortSignal.timeout(Math.ceil(seconds * 1000));
+      waited = await this.client
+        .withAbortSignal(signal, () => handle.result())
+        .then(
+          (result) => ({ result }),
+          (failure: unknown) => (signal.aborted && !(failure instanceof WorkflowFailedError) ? undefined : { failure }),
+        );
     }
     const found = await this.find(workflowId);
-    if (failure instanceof WorkflowFailedError)
-      return { found, outcome: this.failed(handle, failure, found.description) };
-    if (failure !== undefined && !signal.aborted) throw failure;
-    return { found, result };
+    const ended = endedAs(found.description);
+    if (waited === undefined)
+      return { found, outcome: ended === undefined ? undefined : await this.outcome(handle, ended) };
+    if ('result' in waited)
+      return { found, outcome: { message: 'completed', workflow_id: workflowId, result: waited.result } };
+    if (!(waited.failure instanceof WorkflowFailedError)) throw waited.failure;
+    return { found, outcome: this.failed(workflowId, waited.failure, ended ?? 'failed') };
   }
 
   /** How an ended calculation ended, read from the close event of its history. */
-  async outcome(handle: Handle, ended: string): Promise<Outcome> {
+  private async outcome(handle: Handle, ended: string) {
     try {
       return { message: 'completed', workflow_id: handle.workflowId, result: await handle.result() };
     } catch (err) {
       if (!(err instanceof WorkflowFailedError)) throw err;
-      return this.failed(handle, err, ended);
+      return this.failed(handle.workflowId, err, ended);
     }
   }
 
   /** The body of a calculation that ended otherwise than completed. */
-  private failed(handle: Handle, err: WorkflowFailedError, ended: string | WorkflowExecutionDescription): Outcome {
-    const message = typeof ended === 'string' ? ended : (endedAs(ended) ?? 'failed');
-    const cause = err.cause;
-    const body: Outcome = { message, workflow_id: handle.workflowId, reason: cause?.message || err.message };
-    if (cause instanceof ApplicationFailure && cause.type) body.error_type = cause.type;
-    return body;
+  private failed(workflowId: string, err: WorkflowFailedError, message: string) {
+    const type = err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
+    return {
+      message,
+      workflow_id: workflowId,
+      reason: err.cause?.message || err.message,
+      ...(type && { error_type: type }),
+    };
   }
 
   /** Each step's state, or undefined when no workflow worker answers in time. */
-  async steps(handle: Handle): Promise<StepProgress[] | undefined> {
+  async steps(handle: Handle) {
     try {
-      const progress = await this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
+      const { steps } = await this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
         handle.query(progressQuery),
       );
-      return progress.steps;
+      return steps;
     } catch {
       // The calculation is still running all the same; only its details are unknown for now.
       return undefined;
@@ -215,8 +180,7 @@ export class Calculations {
     const { handle, description } = await this.find(workflowId);
     const ended = endedAs(description);
     if (ended !== undefined) {
-      throw new HttpError(
-        409,
+      throw httpErrors.conflict(
         `calculation ${JSON.stringify(workflowId)} has already ended (${ended}); nothing to cancel`,
       );
     }

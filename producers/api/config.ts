@@ -4,16 +4,12 @@
  */
 import { str } from 'envalid';
 import { logFormat, logLevel, matching, onOff, readSettings, wholeNumber } from '@calc/runtime';
-import { DEFAULT_OPTIONS, type CalculateOptions } from '../workflow/workflows';
+import { DEFAULT_OPTIONS as defaults, type CalculateOptions } from '../workflow/workflows';
 
 /** A web origin as browsers send it: scheme, host and port if not the default, nothing more. */
-const origin = matching(/^https?:\/\/[^/?#\s]+$/, 'an origin such as http://localhost:8080', (raw) => {
-  try {
-    return new URL(raw).origin === raw ? raw : undefined;
-  } catch {
-    return undefined;
-  }
-});
+const origin = matching(/^https?:\/\/[^/?#\s]+$/, 'an origin such as http://localhost:8080', (raw) =>
+  URL.canParse(raw) && new URL(raw).origin === raw ? raw : undefined,
+);
 
 export type ApiConfig = ReturnType<typeof loadApiConfig>;
 
@@ -26,12 +22,9 @@ export function loadApiConfig(env: Record<string, string | undefined>) {
       RESULT_MAX_WAIT_SECONDS: wholeNumber(0, 3600)({ default: 60 }),
       // When set, every route but /health and /ready needs `Authorization: Bearer <token>`.
       API_TOKEN: str({ default: undefined }),
-      ACTIVITY_START_TO_CLOSE_TIMEOUT_SECONDS: wholeNumber(
-        1,
-        86_400,
-      )({ default: DEFAULT_OPTIONS.startToCloseTimeoutSeconds }),
-      ACTIVITY_HEARTBEAT_TIMEOUT_SECONDS: wholeNumber(1, 3600)({ default: DEFAULT_OPTIONS.heartbeatTimeoutSeconds }),
-      ACTIVITY_MAXIMUM_ATTEMPTS: wholeNumber(1, 1000)({ default: DEFAULT_OPTIONS.maximumAttempts }),
+      ACTIVITY_START_TO_CLOSE_TIMEOUT_SECONDS: wholeNumber(1, 86_400)({ default: defaults.startToCloseTimeoutSeconds }),
+      ACTIVITY_HEARTBEAT_TIMEOUT_SECONDS: wholeNumber(1, 3600)({ default: defaults.heartbeatTimeoutSeconds }),
+      ACTIVITY_MAXIMUM_ATTEMPTS: wholeNumber(1, 1000)({ default: defaults.maximumAttempts }),
       LOG_FORMAT: logFormat({ default: 'text' }),
       LOG_LEVEL: logLevel({ default: 'info' }),
       // The one origin (the Temporal UI's) whose pages may call the codec routes.

@@ -6,7 +6,7 @@
  */
 import type { FastifySchemaValidationError, preValidationAsyncHookHandler } from 'fastify';
 import contract from '@calc/contracts/contract.json';
-import { HttpError } from './http-error';
+import { httpErrors } from '@fastify/sensible';
 
 const api = contract.api;
 
@@ -25,7 +25,7 @@ function shown(value: unknown): string {
 /** One input: its schema and the message for a validator error about it. */
 export interface Input {
   schema: Record<string, unknown>;
-  message: (error: ValidationError) => string;
+  message: (error: Pick<ValidationError, 'keyword' | 'schemaPath' | 'data'>) => string;
 }
 
 export function numberInput(maxDigits: number): Input {
@@ -109,15 +109,9 @@ export function queryNumbersAsSent(inputs: Record<string, Input>): preValidation
       const value = query[name];
       // Absent takes the default; a repeated parameter (an array) is the schema's to reject.
       if (typeof value !== 'string' || JSON_NUMBER.test(value)) continue;
-      const error = {
-        keyword: 'type',
-        instancePath: `/${name}`,
-        schemaPath: `#/properties/${name}/type`,
-        params: { type: 'number' },
-        message: 'must be number',
-        data: value,
-      };
-      throw new HttpError(400, input.message(error));
+      throw httpErrors.badRequest(
+        input.message({ keyword: 'type', schemaPath: `#/properties/${name}/type`, data: value }),
+      );
     }
   };
 }

@@ -56,8 +56,17 @@ const location = { Location: { type: 'string', description: 'Where to read the r
 const workflowIdParam = {
   type: 'object',
   required: ['workflow_id'],
-  properties: { workflow_id: { type: 'string', description: 'The id returned by POST /.', example: EXAMPLE_ID } },
+  properties: { workflow_id: { ...workflowId, description: 'The id returned by POST /.' } },
 } as const;
+
+/** An answer about one calculation: its `message`, one of `messages`, its id and `more`. */
+function calculation<T>(messages: string[], more?: T) {
+  return {
+    type: 'object',
+    required: ['message', 'workflow_id'],
+    properties: { message: { type: 'string', enum: messages }, workflow_id: workflowId, ...more },
+  } as const;
+}
 
 const step = {
   type: 'object',
@@ -114,9 +123,7 @@ export function startSchema(options: SchemaOptions) {
             description: 'Present when an earlier request with the same Idempotency-Key started it.',
           },
         },
-        type: 'object',
-        required: ['message', 'workflow_id'],
-        properties: { message: { type: 'string', enum: ['workflow started'] }, workflow_id: workflowId },
+        ...calculation(['workflow started']),
       },
       400: error(400, '`number` or `Idempotency-Key` breaks its rule; the message names it.'),
       409: error(409, 'The Idempotency-Key was already used for another number.'),
@@ -143,28 +150,17 @@ export function resultSchema(options: SchemaOptions) {
         description:
           'The calculation ended: `completed` with `result`, or `failed`, `cancelled`, `terminated`, ' +
           '`timed_out` with `reason`.',
-        type: 'object',
-        required: ['message', 'workflow_id'],
-        properties: {
-          message: { type: 'string', enum: ['completed', 'failed', 'cancelled', 'terminated', 'timed_out'] },
-          workflow_id: workflowId,
+        ...calculation(['completed', 'failed', 'cancelled', 'terminated', 'timed_out'], {
           result: { type: 'string', description: `${RESULT_FORMULA} in base 10, exact.`, example: EXAMPLE_RESULT },
           reason: { type: 'string' },
           error_type: { type: 'string', example: contract.invalidNumberErrorType },
           worker_version: workerVersion,
-        },
+        }),
       },
       202: {
         description: 'Still running; `steps` shows where it is (absent when no workflow worker answers in time).',
         headers: { 'Retry-After': { type: 'string', description: 'Seconds until asking again is worthwhile.' } },
-        type: 'object',
-        required: ['message', 'workflow_id'],
-        properties: {
-          message: { type: 'string', enum: ['running'] },
-          workflow_id: workflowId,
-          steps: { type: 'array', items: step },
-          worker_version: workerVersion,
-        },
+        ...calculation(['running'], { steps: { type: 'array', items: step }, worker_version: workerVersion }),
       },
       400: error(400, '`wait` is not a number of seconds within the bound.'),
       404: error(404, 'No calculation has this id.'),
@@ -186,9 +182,7 @@ export function cancelSchema(options: SchemaOptions) {
       202: {
         description: 'Cancellation requested.',
         headers: location,
-        type: 'object',
-        required: ['message', 'workflow_id'],
-        properties: { message: { type: 'string', enum: ['cancellation requested'] }, workflow_id: workflowId },
+        ...calculation(['cancellation requested']),
       },
       404: error(404, 'No calculation has this id.'),
       409: error(409, 'The calculation has already ended.'),

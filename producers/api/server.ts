@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const config = loadApiConfig(process.env);
   const payloads = readPayloadSettings();
   const tracing = setUpTracing(process.env, 'calc-api');
-  const { connectionOptions, namespace } = loadClientConnectConfig();
+  const { connectionOptions, namespace = 'default' } = loadClientConnectConfig();
   // Until the connection is open a stop signal ends the process at once.
   const stopEarly = () => process.exit(0);
   process.once('SIGTERM', stopEarly);
@@ -54,16 +54,12 @@ async function main(): Promise<void> {
   // Who starts calculations (in their histories), and the workflow worker's name, replica
   // `api`, for the worker the API runs with eager start.
   const clientIdentity = workerIdentity('calc', 'api');
+  const logSettings = { LOG_FORMAT: config.logFormat, LOG_LEVEL: config.logLevel };
   const identity = workerIdentity(`${WORKFLOW_TYPE}-typescript`, 'api');
   // The API's own handlers (below) decide what a stop signal does, to a worker here too.
   Runtime.install({
     ...workerRuntimeOptions(
-      {
-        LOG_FORMAT: config.logFormat,
-        LOG_LEVEL: config.logLevel,
-        METRICS_PORT: undefined,
-        METRICS_HOST: '',
-      },
+      { ...logSettings, METRICS_PORT: undefined, METRICS_HOST: '' },
       config.eagerStart ? identity : clientIdentity,
     ),
     shutdownSignals: [],
@@ -74,7 +70,7 @@ async function main(): Promise<void> {
   const client = new Client({
     connection,
     identity: clientIdentity,
-    namespace: namespace ?? 'default',
+    namespace,
     dataConverter: dataConverter(payloads),
     // Puts the trace context into the workflow's headers: the workflow continues the trace.
     interceptors: tracing ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : undefined,
@@ -83,7 +79,7 @@ async function main(): Promise<void> {
   const worker = config.eagerStart
     ? await createWorkflowWorker({
         connection,
-        namespace: namespace ?? 'default',
+        namespace,
         identity,
         version: readDeploymentVersion(),
         payloads,
@@ -105,10 +101,10 @@ async function main(): Promise<void> {
     client,
     config,
     codec: payloadCodec(payloads),
-    logger: createLogger({ LOG_FORMAT: config.logFormat, LOG_LEVEL: config.logLevel }, { service: 'calc-api' }),
+    logger: createLogger(logSettings, { service: 'calc-api' }),
   });
 
-  const close = (signal: NodeJS.Signals) => {
+  const close = async (signal: NodeJS.Signals) => {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
@@ -117,25 +113,21 @@ async function main(): Promise<void> {
       app.log.warn('requests or workflow tasks still open after 10 s; exiting');
       process.exit(0);
     }, 10_000).unref();
-    app
-      .close()
-      .then(async () => {
-        // The worker's tasks in hand finish (or are handed back) before the connection closes.
-        worker?.shutdown();
-        await working;
-      })
-      .then(() => connection.close())
-      .then(() => tracing?.shutdown())
-      .then(
-        () => process.exit(0),
-        (err: unknown) => {
-          app.log.error({ err }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
+    try {
+      await app.close();
+      // The worker's tasks in hand finish (or are handed back) before the connection closes.
+      worker?.shutdown();
+      await working;
+      await connection.close();
+      await tracing?.shutdown();
+      process.exit(0);
+    } catch (err) {
+      app.log.error({ err }, 'shutdown failed');
+      process.exit(1);
+    }
   };
-  process.once('SIGTERM', close);
-  process.once('SIGINT', close);
+  process.once('SIGTERM', (signal) => void close(signal));
+  process.once('SIGINT', (signal) => void close(signal));
 
   const address = await app.listen({ host: config.host, port: config.port });
   console.log(`api ready url=${address}${worker ? ` eager_start=on worker=${identity}` : ''}`);

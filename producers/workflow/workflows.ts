@@ -19,13 +19,11 @@ import {
 } from '@temporalio/workflow';
 import { INVALID_NUMBER, PROGRESS_QUERY, STEPS, type StepName, type WorkerLanguage } from '@calc/contracts';
 
-export type StepStatus = 'pending' | 'running' | 'completed' | 'failed';
-
 export interface StepProgress {
   activity: StepName;
   task_queue: string;
   language: WorkerLanguage;
-  status: StepStatus;
+  status: 'pending' | 'running' | 'completed' | 'failed';
   input?: string;
   output?: string;
 }
@@ -58,12 +56,10 @@ type PowerActivities = Record<StepName, (n: string) => Promise<string>>;
 /** Where each step runs: its activity, its task queue and the language serving it. */
 export type StepPlan = Pick<StepProgress, 'activity' | 'task_queue' | 'language'>;
 
+const PLAN: StepPlan[] = STEPS.map((s) => ({ activity: s.activity, task_queue: s.taskQueue, language: s.language }));
+
 export async function CalculateWorkflow(number: string, options: CalculateOptions = {}): Promise<string> {
-  return runSteps(
-    number,
-    STEPS.map((s) => ({ activity: s.activity, task_queue: s.taskQueue, language: s.language })),
-    options,
-  );
+  return runSteps(number, PLAN, options);
 }
 
 /** Sends `number` through `plan` in order and returns the last step's output. */

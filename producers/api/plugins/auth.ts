@@ -5,7 +5,7 @@
  */
 import bearerAuth from '@fastify/bearer-auth';
 import fp from 'fastify-plugin';
-import { HttpError } from '../http-error';
+import { httpErrors } from '@fastify/sensible';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -13,8 +13,6 @@ declare module 'fastify' {
     public?: boolean;
   }
 }
-
-const UNAUTHORIZED = 'missing or wrong bearer token: send Authorization: Bearer <API_TOKEN>';
 
 export default fp<{ token?: string }>(async (app, { token }) => {
   if (!token) return;
@@ -26,7 +24,7 @@ export default fp<{ token?: string }>(async (app, { token }) => {
     verify(request, reply, (err) => {
       if (!err) return done();
       reply.header('www-authenticate', 'Bearer');
-      done(new HttpError(401, UNAUTHORIZED));
+      done(httpErrors.unauthorized('missing or wrong bearer token: send Authorization: Bearer <API_TOKEN>'));
     });
   });
 });

@@ -1,11 +1,12 @@
 /**
- * Every error answers with the same JSON body (see http-error.ts). Messages of 4xx errors are
- * meant for the caller; a 5xx shows no internals, and an unreachable Temporal is a 503.
+ * Every error answers with the same JSON body: `statusCode`, `error` and `message`. Messages
+ * of 4xx errors (ours from @fastify/sensible's httpErrors, and Fastify's own) are meant for the
+ * caller; a 5xx shows no internals, and an unreachable Temporal is a 503.
  */
+import { STATUS_CODES } from 'node:http';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import fp from 'fastify-plugin';
 import { grpcStatusOf } from '../calculations';
-import { errorBody, HttpError } from '../http-error';
 
 const RETRY = new Set([
   grpcStatus.UNAVAILABLE,
@@ -15,11 +16,11 @@ const RETRY = new Set([
   grpcStatus.UNKNOWN,
 ]);
 
+const errorBody = (statusCode: number, message: string) => ({ statusCode, error: STATUS_CODES[statusCode], message });
+
 export default fp(async (app) => {
   app.setErrorHandler<Error & { statusCode?: number }>((err, request, reply) => {
-    if (err instanceof HttpError) return reply.code(err.statusCode).send(errorBody(err.statusCode, err.message));
     const code = err.statusCode;
-    // Fastify's own 4xx (body too large, bad content type, ...) carry safe messages.
     if (code !== undefined && code >= 400 && code < 500) return reply.code(code).send(errorBody(code, err.message));
     const grpc = grpcStatusOf(err);
     // No answer in time (the client's own deadline shows as CANCELLED), or the server's own

@@ -5,20 +5,15 @@
  * path.
  */
 import type { FastifyInstance } from 'fastify';
-import { errorBody } from '../http-error';
-
-interface ServedPath {
-  methods: Set<string>;
-  /** Whether the path is served without the bearer token (see auth.ts). */
-  public: boolean;
-}
+import { httpErrors } from '@fastify/sensible';
 
 /**
  * Records the routes added from now on; the returned function, called once every route is
  * there, adds the 405 answers.
  */
 export function methodNotAllowed(app: FastifyInstance): () => void {
-  const paths = new Map<string, ServedPath>();
+  // Per path: its methods, and whether it is served without the bearer token (see auth.ts).
+  const paths = new Map<string, { methods: Set<string>; public: boolean }>();
   let complete = false;
   app.addHook('onRoute', (route) => {
     // Only the paths the OpenAPI document lists: Swagger UI's own pages stay as they are.
@@ -42,13 +37,12 @@ export function methodNotAllowed(app: FastifyInstance): () => void {
         schema: { hide: true },
         config: { public: served.public, otel: false },
         // Answered before Fastify reads a body, whose absence or type would otherwise decide.
-        onRequest: async (request, reply) =>
-          reply
-            .code(405)
-            .header('allow', allow)
-            .send(
-              errorBody(405, `${request.method} is not allowed on ${request.url.split('?')[0]}; it allows ${allow}`),
-            ),
+        onRequest: async (request, reply) => {
+          reply.header('allow', allow);
+          throw httpErrors.methodNotAllowed(
+            `${request.method} is not allowed on ${request.url.split('?')[0]}; it allows ${allow}`,
+          );
+        },
         handler: async () => undefined,
       });
     }

@@ -23,9 +23,7 @@ const FROM_START = {
   },
 };
 
-interface Operation {
-  responses?: Record<string, { links?: unknown }>;
-}
+type Paths = Record<string, Record<string, { responses?: Record<string, { links?: unknown }> }>>;
 
 export default fp<SchemaOptions>(async (app, { tokenRequired }) => {
   await app.register(swagger, {
@@ -50,8 +48,7 @@ export default fp<SchemaOptions>(async (app, { tokenRequired }) => {
     // OpenAPI links are not part of Fastify's route schemas: added to the finished document.
     transformObject: (documentObject) => {
       const document = 'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject;
-      const start = (document.paths as Record<string, Record<string, Operation>> | undefined)?.['/']?.post;
-      const started = start?.responses?.['202'];
+      const started = (document.paths as Paths | undefined)?.['/']?.post?.responses?.['202'];
       if (started) started.links = FROM_START;
       return document;
     },

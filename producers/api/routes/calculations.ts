@@ -1,15 +1,10 @@
 /** Start a calculation, read its result, cancel it. */
 import type { FastifyPluginAsync } from 'fastify';
-import { Calculations, endedAs, workerVersion } from '../calculations';
+import { Calculations, workerVersion } from '../calculations';
 import { idempotencyKeyInput, inputErrors, numberInput, queryNumbersAsSent, waitInput } from '../inputs';
 import { cancelSchema, resultSchema, startSchema, type SchemaOptions } from '../schemas';
 
-export interface CalculationRoutesOptions {
-  calculations: Calculations;
-  schemaOptions: SchemaOptions;
-}
-
-const calculationRoutes: FastifyPluginAsync<CalculationRoutesOptions> = async (
+const calculationRoutes: FastifyPluginAsync<{ calculations: Calculations; schemaOptions: SchemaOptions }> = async (
   app,
   { calculations, schemaOptions },
 ) => {
@@ -44,17 +39,9 @@ const calculationRoutes: FastifyPluginAsync<CalculationRoutesOptions> = async (
       schemaErrorFormatter: inputErrors({ querystring: resultQuery }),
     },
     async (request, reply) => {
-      const { found, result, outcome } = await calculations.settle(request.params.workflow_id, request.query.wait);
-      const { description } = found;
-      const worker_version = workerVersion(description);
-      if (result !== undefined)
-        return reply
-          .code(200)
-          .send({ message: 'completed', workflow_id: found.handle.workflowId, result, worker_version });
+      const { found, outcome } = await calculations.settle(request.params.workflow_id, request.query.wait);
+      const worker_version = workerVersion(found.description);
       if (outcome !== undefined) return reply.code(200).send({ ...outcome, worker_version });
-      const ended = endedAs(description);
-      if (ended !== undefined)
-        return reply.code(200).send({ ...(await calculations.outcome(found.handle, ended)), worker_version });
       const steps = await calculations.steps(found.handle);
       return reply
         .code(202)

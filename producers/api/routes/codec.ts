@@ -8,8 +8,8 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import Ajv, { type AnySchema } from 'ajv';
 import type { FastifyPluginAsync, FastifySchemaCompiler } from 'fastify';
-import { HttpError } from '../http-error';
 import contract from '@calc/contracts/contract.json';
+import { httpErrors } from '@fastify/sensible';
 import { commonErrors, error, type SchemaOptions } from '../schemas';
 
 /** Standard base64 with padding, as Temporal's JSON form of a Payload writes bytes. */
@@ -80,12 +80,8 @@ const BODY_LIMIT = 4 * 1024 * 1024;
 
 /** Temporal's JSON form of a Payload: protobuf's, bytes in base64, empty ones left out. */
 const { Payload: ProtoPayload } = temporal.api.common.v1;
-type JsonPayload = Record<string, unknown>;
-const toJson = ({ metadata, data }: Payload): JsonPayload =>
+const toJson = ({ metadata, data }: Payload) =>
   ProtoPayload.toObject(ProtoPayload.create({ metadata, ...(data?.length && { data }) }), { bytes: String });
-interface CodecBody {
-  payloads: JsonPayload[];
-}
 
 /**
  * The API's validator coerces types (`wait` comes as text); a body must not be coerced: a
@@ -102,7 +98,7 @@ const codecRoutes: FastifyPluginAsync<{ codec?: PayloadCodec; schemaOptions: Sch
   { codec = PLAIN, schemaOptions },
 ) => {
   for (const direction of ['encode', 'decode'] as const) {
-    app.post<{ Body: CodecBody }>(
+    app.post<{ Body: { payloads: Record<string, unknown>[] } }>(
       `${CODEC_PREFIX}/${direction}`,
       { schema: codecSchema(direction, schemaOptions), bodyLimit: BODY_LIMIT, validatorCompiler },
       async (request) => {
@@ -111,7 +107,7 @@ const codecRoutes: FastifyPluginAsync<{ codec?: PayloadCodec; schemaOptions: Sch
           payloads = await codec[direction](request.body.payloads.map((p) => ProtoPayload.fromObject(p)));
         } catch (err) {
           // An unknown key id or an altered payload: the message names the key, never its bytes.
-          throw new HttpError(400, `cannot ${direction}: ${err instanceof Error ? err.message : String(err)}`);
+          throw httpErrors.badRequest(`cannot ${direction}: ${err instanceof Error ? err.message : String(err)}`);
         }
         return { payloads: payloads.map(toJson) };
       },
