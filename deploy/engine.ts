@@ -11,15 +11,8 @@ import { ROOT } from '../stack/topology';
 /** The production file and, on a machine without Docker Hub, the override naming the stand-ins. */
 export const COMPOSE_FILES = ['docker-compose.yml', 'deploy/standins.yml'];
 
-export interface Result {
-  ok: boolean;
-  status: number | null;
-  out: string;
-  err: string;
-}
-
 /** Runs a command in the repository root and returns what it printed; never throws. */
-export function run(command: string, args: string[], options: SpawnSyncOptions = {}): Result {
+export function run(command: string, args: string[], options: SpawnSyncOptions = {}) {
   const r = spawnSync(command, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 256 << 20, ...options });
   const out = typeof r.stdout === 'string' ? r.stdout : '';
   const err = (typeof r.stderr === 'string' ? r.stderr : '') + (r.error ? r.error.message : '');

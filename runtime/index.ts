@@ -4,27 +4,21 @@
  * the environment and off unless asked for, so tests and `make up` pay nothing by default.
  *
  * A workspace package of its own, so that the API, the workflow worker and the power_of_6
- * worker share one copy and each image ships it beside @calc/contracts. Only types come from
- * @temporalio/worker, so the API can import it without loading the native runtime.
+ * worker share one copy and each image ships it beside @calc/contracts.
  */
 import { hostname } from 'node:os';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { Resource } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { Logger, LogLevel, LogMetadata } from '@temporalio/common';
-import type { VersioningBehavior } from '@temporalio/common';
-import type { RuntimeOptions, WorkerDeploymentOptions } from '@temporalio/worker';
-import contract from '@calc/contracts/dist/contract.json';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { DefaultLogger, type RuntimeOptions } from '@temporalio/worker';
 import pino from 'pino';
 import { prettyFactory } from 'pino-pretty';
-import type { DeploymentVersion, Env, WorkerSettings } from './settings';
+import type { Env, WorkerSettings } from './settings';
 
 export * from './codec';
 export * from './probe';
 export * from './settings';
-
-// --- logs -------------------------------------------------------------------------------
 
 type LogSettings = Pick<WorkerSettings, 'LOG_FORMAT' | 'LOG_LEVEL'>;
 
@@ -62,38 +56,9 @@ export function createLogger(settings: LogSettings, bindings: Record<string, unk
   return pino(options, { write });
 }
 
-/** The Temporal runtime's Logger over pino: the SDK's levels are pino's, in capitals. */
-function runtimeLogger(logger: pino.Logger): Logger {
-  const log = (level: LogLevel, message: string, meta?: LogMetadata) =>
-    logger[level.toLowerCase() as pino.Level](meta ?? {}, message);
-  return {
-    log,
-    trace: (message, meta) => log('TRACE', message, meta),
-    debug: (message, meta) => log('DEBUG', message, meta),
-    info: (message, meta) => log('INFO', message, meta),
-    warn: (message, meta) => log('WARN', message, meta),
-    error: (message, meta) => log('ERROR', message, meta),
-  };
-}
-
-// --- workers ----------------------------------------------------------------------------
-
 /** `<name>-<replica>@<hostname>:<pid>`, e.g. power_of_6-typescript-1@host:42. */
 export function workerIdentity(name: string, replica: string): string {
   return `${name}-${replica}@${hostname()}:${process.pid}`;
-}
-
-/**
- * Worker Versioning for a worker of the calculation's Worker Deployment. The default behaviour
- * is the contract's (pinned: a calculation finishes on the code it started on); the SDK asks
- * for one even on a worker without workflows, where it has nothing to apply to.
- */
-export function workerDeploymentOptions(version: DeploymentVersion): WorkerDeploymentOptions {
-  return {
-    useWorkerVersioning: true,
-    version,
-    defaultVersioningBehavior: contract.deployment.workflowVersioningBehavior.toUpperCase() as VersioningBehavior,
-  };
 }
 
 type RuntimeSettings = LogSettings & Pick<WorkerSettings, 'METRICS_PORT' | 'METRICS_HOST'>;
@@ -106,20 +71,17 @@ type RuntimeSettings = LogSettings & Pick<WorkerSettings, 'METRICS_PORT' | 'METR
 export function workerRuntimeOptions(settings: RuntimeSettings, identity: string): RuntimeOptions {
   const { METRICS_HOST: host, METRICS_PORT: port } = settings;
   const bindAddress = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const logger = createLogger(settings, { identity });
   return {
-    logger: runtimeLogger(createLogger(settings, { identity })),
+    // The SDK's levels are pino's, in capitals; pino applies LOG_LEVEL.
+    logger: new DefaultLogger('TRACE', ({ level, message, meta }) =>
+      logger[level.toLowerCase() as pino.Level](meta ?? {}, message),
+    ),
     telemetryOptions: port ? { metrics: { prometheus: { bindAddress, useSecondsForDurations: true } } } : undefined,
   };
 }
 
-// --- tracing ----------------------------------------------------------------------------
-
-export interface Tracing {
-  resource: Resource;
-  spanProcessor: SpanProcessor;
-  /** Exports what is still buffered; call before the process exits. */
-  shutdown: () => Promise<void>;
-}
+export type Tracing = NonNullable<ReturnType<typeof setUpTracing>>;
 
 /**
  * Registers a global tracer provider exporting over OTLP/HTTP protobuf when
@@ -127,7 +89,7 @@ export interface Tracing {
  * nothing is traced. The exporter and the batch processor read the rest of their settings
  * (headers, timeout, OTEL_BSP_SCHEDULE_DELAY) from the standard variables themselves.
  */
-export function setUpTracing(env: Env, defaultServiceName: string): Tracing | undefined {
+export function setUpTracing(env: Env, defaultServiceName: string) {
   if (!env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return undefined;
   const resource = new Resource({ 'service.name': env.OTEL_SERVICE_NAME || defaultServiceName });
   const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter());
@@ -135,6 +97,7 @@ export function setUpTracing(env: Env, defaultServiceName: string): Tracing | un
   // W3C trace context in Temporal headers is what the Python and Go interceptors read too;
   // the async-hooks context manager carries the active span across awaits.
   provider.register({ contextManager: new AsyncLocalStorageContextManager() });
+  // shutdown exports what is still buffered; call it before the process exits.
   return { resource, spanProcessor, shutdown: () => provider.shutdown() };
 }
 export * from './worker';

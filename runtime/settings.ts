@@ -17,14 +17,11 @@ export class SettingsError extends Error {
     readonly value: string | undefined,
     readonly rule: string,
   ) {
-    super(`invalid setting ${variable}${SettingsError.shown(value)}: expected ${rule}`);
-  }
-
-  private static shown(value: string | undefined): string {
-    if (value === undefined) return ' (value not shown)';
-    return value.length > SHOWN_CHARS
-      ? `=${JSON.stringify(value.slice(0, SHOWN_CHARS))}...`
-      : `=${JSON.stringify(value)}`;
+    const shown =
+      value === undefined
+        ? ' (value not shown)'
+        : `=${JSON.stringify(value.slice(0, SHOWN_CHARS))}${value.length > SHOWN_CHARS ? '...' : ''}`;
+    super(`invalid setting ${variable}${shown}: expected ${rule}`);
   }
 }
 
@@ -43,19 +40,13 @@ export function matching<T>(pattern: RegExp, rule: string, parse: (raw: string) 
 
 const DIGITS = /^[0-9]+$/;
 
-export function wholeNumber(min: number, max: number) {
-  return matching(DIGITS, `a whole number from ${min} to ${max}`, (raw) => {
-    const n = Number(raw);
-    return n >= min && n <= max ? n : undefined;
-  });
+export function wholeNumber(min: number, max: number, rule = `a whole number from ${min} to ${max}`) {
+  return matching(DIGITS, rule, (raw) => (Number(raw) >= min && Number(raw) <= max ? Number(raw) : undefined));
 }
 
 export const seconds = matching(new RegExp(settings.seconds.pattern), settings.seconds.rule, Number);
 
-export const port = matching(DIGITS, settings.port.rule, (raw) => {
-  const n = Number(raw);
-  return n >= 1 && n <= 65535 ? n : undefined;
-});
+export const port = wholeNumber(1, 65535, settings.port.rule);
 
 /** A port that is off (undefined) when unset or empty. */
 export const optionalPort = () => port({ default: undefined });
@@ -119,8 +110,6 @@ export const workerSettings = {
 };
 export type WorkerSettings = ReturnType<typeof readSettings<typeof workerSettings>>;
 
-// --- deployment -------------------------------------------------------------------------
-
 export const buildId = matching(new RegExp(deployment.buildIdPattern), deployment.buildIdRule, (raw) => raw);
 
 /** The Worker Deployment version a worker process runs as. */
@@ -129,17 +118,12 @@ export const deploymentSettings = {
   [deployment.buildIdVariable]: buildId({ default: deployment.defaultBuildId }),
 } as const;
 
-export interface DeploymentVersion {
-  deploymentName: string;
-  buildId: string;
-}
+export type DeploymentVersion = ReturnType<typeof readDeploymentVersion>;
 
-export function readDeploymentVersion(env: Env = process.env): DeploymentVersion {
+export function readDeploymentVersion(env: Env = process.env) {
   const s = readSettings(deploymentSettings, env);
   return { deploymentName: s[deployment.nameVariable]!, buildId: s[deployment.buildIdVariable]! };
 }
-
-// --- payload encryption -----------------------------------------------------------------
 
 const KEY_ID = new RegExp(encryption.keyIdPattern);
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -174,26 +158,10 @@ export type PayloadSettings =
  * required unless encryption is off, and no message ever shows them.
  */
 export function readPayloadSettings(env: Env = process.env): PayloadSettings {
-  const { [encryption.switchVariable]: on } = readSettings(
-    {
-      [encryption.switchVariable]: onOff({ default: true }),
-    },
-    env,
-  );
-  if (!on) return { encryption: false };
-  const { [encryption.keysVariable]: keys } = readSettings(
-    { [encryption.keysVariable]: payloadKeys({ default: undefined }) },
-    env,
-  );
+  const read = <T>(name: string, validator: ValidatorSpec<T>) => readSettings({ [name]: validator }, env)[name];
+  if (!read(encryption.switchVariable, onOff({ default: true }))) return { encryption: false };
+  const keys = read(encryption.keysVariable, payloadKeys({ default: undefined }));
   if (keys === undefined) throw new SettingsError(encryption.keysVariable, undefined, encryption.keysRule);
-  const ids = [...keys.keys()];
-  const { [encryption.keyIdVariable]: keyId } = readSettings(
-    {
-      [encryption.keyIdVariable]: matching(/^.*$/s, encryption.keyIdRule, (raw) => (keys.has(raw) ? raw : undefined))({
-        default: ids[0]!,
-      }),
-    },
-    env,
-  );
-  return { encryption: true, keys, keyId: keyId! };
+  const knownId = matching(/^.*$/s, encryption.keyIdRule, (raw) => (keys.has(raw) ? raw : undefined));
+  return { encryption: true, keys, keyId: read(encryption.keyIdVariable, knownId({ default: [...keys.keys()][0]! }))! };
 }

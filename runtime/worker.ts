@@ -3,11 +3,13 @@
  * tracing, the connection from the SDK's envconfig, then poll until SIGINT/SIGTERM, which the
  * Runtime turns into a drain of the tasks in hand.
  */
+import type { VersioningBehavior } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import contract from '@calc/contracts/dist/contract.json';
 import { dataConverter } from './codec';
-import { setUpTracing, workerDeploymentOptions, workerIdentity, workerRuntimeOptions, type Tracing } from './index';
+import { setUpTracing, workerIdentity, workerRuntimeOptions, type Tracing } from './index';
 import { startProbe } from './probe';
 import {
   exitOnSettingsError,
@@ -36,7 +38,13 @@ export function workerOptions(b: WorkerBase) {
     connection: b.connection,
     namespace: b.namespace,
     identity: b.identity,
-    workerDeploymentOptions: workerDeploymentOptions(b.version),
+    // The contract's default behaviour (pinned: a calculation finishes on the code it started
+    // on); the SDK asks for one even on a worker without workflows, where it applies to nothing.
+    workerDeploymentOptions: {
+      useWorkerVersioning: true,
+      version: b.version,
+      defaultVersioningBehavior: contract.deployment.workflowVersioningBehavior.toUpperCase() as VersioningBehavior,
+    },
     // The codec runs outside the workflow sandbox; the failure converter goes into its bundle.
     dataConverter: dataConverter(b.payloads),
     shutdownGraceTime: b.shutdownGraceMs,

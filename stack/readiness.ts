@@ -19,8 +19,11 @@ export async function assertPortFree(port: number, host: string, variable: strin
   });
 }
 
+/** What a worker's probe answers on /readyz; the server's readiness gives none of it. */
+type ReadyBody = { identity?: string; deployment?: string; build_id?: string };
+
 /** Resolves once `p` is ready, with the body of its readiness answer (a worker's identity). */
-export async function whenReady(p: Planned, exited: () => boolean): Promise<unknown> {
+export async function whenReady(p: Planned, exited: () => boolean): Promise<ReadyBody> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     if (exited()) throw new Error(`${p.name} exited before it was ready; see its log above`);
@@ -39,7 +42,7 @@ export async function whenReady(p: Planned, exited: () => boolean): Promise<unkn
         }
       }
       const res = await fetch(`http://127.0.0.1:${p.portsByName[p.ready.port]}${p.ready.path}`);
-      if (res.ok) return await res.json();
+      if (res.ok) return (await res.json()) as ReadyBody;
     } catch {
       // Not listening yet.
     }

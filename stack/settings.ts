@@ -2,9 +2,11 @@
  * The launcher's settings, read once with the project's settings rules; a malformed value stops
  * `make up` before anything starts, with the same one-line message every process gives.
  */
+import { resolve } from 'node:path';
 import { exitOnSettingsError, optionalPort, port, readSettings } from '@calc/runtime';
 import { str } from 'envalid';
 import contract from '../contracts/contract.json';
+import { ROOT } from './topology';
 
 export const START_TIMEOUT_MS = 120_000;
 
@@ -39,3 +41,6 @@ export const settings = (() => {
     throw err;
   }
 })();
+
+/** The server's state, the payload key made on the first run and stack.json. */
+export const DATA_DIR = resolve(ROOT, settings.STACK_DATA_DIR);

@@ -4,10 +4,11 @@
  * ports, identity, version and last exit, replaced whole on every change.
  */
 import { renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { concurrently, type Command } from 'concurrently';
 import { shellCommand, type Planned } from './plan';
 import { whenReady } from './readiness';
-import { log } from './settings';
+import { DATA_DIR, log } from './settings';
 
 const RESTART_DELAY_MS = 1000;
 const QUICK_EXIT_MS = 10_000;
@@ -27,12 +28,7 @@ export const running: Running[] = [];
 let stopping = false;
 /** Set once every process serves; from then on a process that ends is started again. */
 let ready = false;
-let stateFile = '';
-
-/** Where writeState keeps the state: `<data folder>/stack.json`. */
-export function keepStateIn(file: string): void {
-  stateFile = file;
-}
+const stateFile = join(DATA_DIR, 'stack.json');
 
 /** From now on the stack is ready: stack.json says so, and a process that ends is restarted. */
 export function markReady(): void {
@@ -85,6 +81,7 @@ function supervise(entry: Running): void {
     log(`${command.name} started (pid ${String(command.pid)})`);
     writeState();
   };
+  started();
   // The state changes before the new pid is recorded, hence the microtask.
   command.stateChange.subscribe((state) => state === 'started' && queueMicrotask(started));
   command.close.subscribe((e) => {
@@ -122,20 +119,11 @@ export async function start(wave: Planned[]): Promise<void> {
   result.catch(() => undefined);
   const entries: Running[] = commands.map((command, i) => ({ process: wave[i]!, command }));
   running.push(...entries);
-  for (const entry of entries) {
-    log(`${entry.command.name} started (pid ${String(entry.command.pid)})`);
-    supervise(entry);
-  }
-  writeState();
+  entries.forEach(supervise);
   await Promise.all(
     entries.map(async (entry) => {
-      let exited = false;
-      entry.command.close.subscribe(() => (exited = true));
-      const body = (await whenReady(entry.process, () => exited)) as {
-        identity?: string;
-        deployment?: string;
-        build_id?: string;
-      };
+      // supervise records every exit, the first one included.
+      const body = await whenReady(entry.process, () => entry.exitCode !== undefined);
       entry.identity = body.identity;
       if (body.deployment && body.build_id) entry.version = { deployment: body.deployment, buildId: body.build_id };
     }),

@@ -10,14 +10,13 @@ import { parse } from 'yaml';
 export const ROOT = resolve(__dirname, '..');
 export const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
 
-/** How the launcher tells that a process serves: an HTTP GET answered 200, or a namespace. */
-export type Readiness = { port: string; path: string } | { namespace: string };
-
 interface LocalField {
   command: string[];
   cwd?: string;
+  /** Port settings the process needs, e.g. METRICS_PORT, HEALTH_PORT. */
   ports?: string[];
-  ready: Readiness;
+  /** How the launcher tells that a process serves: an HTTP GET answered 200, or a namespace. */
+  ready: { port: string; path: string } | { namespace: string };
 }
 
 interface ComposeService {
@@ -27,23 +26,9 @@ interface ComposeService {
 }
 
 /** One process of the local stack: a service, or one replica of it. */
-export interface LocalProcess {
-  /** `power-of-2-1` for replica 1 of a replicated service, else the service name. */
-  name: string;
-  service: string;
-  /** 1-based; WORKER_REPLICA of a replicated service. */
-  replica: number;
-  replicas: number;
-  command: string[];
-  cwd: string;
-  /** Port settings the process needs, e.g. METRICS_PORT, HEALTH_PORT. */
-  ports: string[];
-  ready: Readiness;
-  /** Local services that must be ready before this one starts. */
-  after: string[];
-}
+export type LocalProcess = ReturnType<typeof readTopology>[number];
 
-export function readTopology(file = COMPOSE_FILE): LocalProcess[] {
+export function readTopology(file = COMPOSE_FILE) {
   const model = parse(readFileSync(file, 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
   const local = Object.entries(model.services).filter(
     (entry): entry is [string, ComposeService & { 'x-local': LocalField }] => entry[1]['x-local'] !== undefined,
@@ -56,6 +41,7 @@ export function readTopology(file = COMPOSE_FILE): LocalProcess[] {
     return Array.from({ length: replicas }, (_, i) => ({
       name: replicas > 1 ? `${service}-${i + 1}` : service,
       service,
+      // WORKER_REPLICA of a replicated service.
       replica: i + 1,
       replicas,
       command: x.command,

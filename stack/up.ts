@@ -11,12 +11,11 @@
  * a container runtime's, and stack.json, the state file tests and the benchmark read.
  */
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { PER_INSTANCE_PORTS, plan } from './plan';
 import { assertPortFree, makeCurrent } from './readiness';
-import { log, settings } from './settings';
-import { keepStateIn, markReady, running, start, stop } from './supervisor';
-import { readTopology, ROOT } from './topology';
+import { DATA_DIR, log, settings } from './settings';
+import { markReady, running, start, stop } from './supervisor';
+import { readTopology } from './topology';
 
 async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -25,9 +24,7 @@ async function main(): Promise<void> {
       stop(0);
     });
   }
-  const dataDir = resolve(ROOT, settings.STACK_DATA_DIR);
-  mkdirSync(dataDir, { recursive: true });
-  keepStateIn(join(dataDir, 'stack.json'));
+  mkdirSync(DATA_DIR, { recursive: true });
 
   const external = settings.TEMPORAL_ADDRESS;
   const topology = readTopology();
@@ -37,7 +34,7 @@ async function main(): Promise<void> {
   const all = topology.filter(
     (p) => !(external && 'namespace' in p.ready) && (only.length === 0 || only.includes(p.service)),
   );
-  const processes = plan(all, dataDir, external || `127.0.0.1:${settings.TEMPORAL_PORT}`);
+  const processes = plan(all, DATA_DIR, external || `127.0.0.1:${settings.TEMPORAL_PORT}`);
   for (const p of processes) {
     for (const [name, value] of Object.entries(p.portsByName)) {
       const host = name === 'API_PORT' ? settings.API_HOST : '127.0.0.1';
@@ -46,7 +43,7 @@ async function main(): Promise<void> {
   }
 
   const begun = Date.now();
-  log(external ? `using the Temporal server at ${external}` : `state of the Temporal server in ${dataDir}`);
+  log(external ? `using the Temporal server at ${external}` : `state of the Temporal server in ${DATA_DIR}`);
   // Waves in depends_on order: each starts once everything it depends on is ready.
   const done = new Set<string>();
   while (done.size < processes.length) {

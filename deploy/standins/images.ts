@@ -87,27 +87,14 @@ function build(name: string, context: string, base: string, inputs: string): voi
   const recipe = digest(`${readFileSync(dockerfile, 'utf8')} ${baseId} ${inputs}`);
   if (imageLabel(image) === recipe) return;
   say(`${image}: building (${inputs || 'no inputs'})`);
-  show('docker', [
-    'build',
-    '--quiet',
-    '--tag',
-    image,
-    '--label',
-    `calc.standin=${recipe}`,
-    '--build-arg',
-    `BASE=${base}`,
-    '--file',
-    dockerfile,
-    context,
-  ]);
+  const options = ['--tag', image, '--file', dockerfile, '--build-arg', `BASE=${base}`];
+  show('docker', ['build', '--quiet', ...options, '--label', `calc.standin=${recipe}`, context]);
 }
 
 /** The folder the Go module proxy unpacked `module@version` into. */
 function moduleDir(module: string, version: string): string {
-  const info = JSON.parse(must('go', ['mod', 'download', '-json', `${module}@${version}`], { env: GO_ENV })) as {
-    Dir: string;
-  };
-  return info.Dir;
+  const info = must('go', ['mod', 'download', '-json', `${module}@${version}`], { env: GO_ENV });
+  return (JSON.parse(info) as { Dir: string }).Dir;
 }
 
 /** `go install package@version` into `dir` as `name`, once. */
@@ -195,12 +182,11 @@ export function buildImages(): void {
 }
 
 if (require.main === module) {
-  void (async () => {
-    // Left running: `make compose-up` and the user's `docker compose` need it next.
-    await ensureEngine();
-    buildImages();
-  })().catch((error: unknown) => {
-    console.error(`[images] ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  });
+  // The engine is left running: `make compose-up` and the user's `docker compose` need it next.
+  void ensureEngine()
+    .then(buildImages)
+    .catch((error: unknown) => {
+      console.error(`[images] ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    });
 }
