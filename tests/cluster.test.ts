@@ -66,6 +66,10 @@ function shards(): Shard[] {
   }));
 }
 
+/** How many shards each node owns, by its address. */
+const perNode = (all: Shard[]) =>
+  all.reduce<Record<string, number>>((m, s) => ({ ...m, [s.owner]: (m[s.owner] ?? 0) + 1 }), {});
+
 function addressOf(c: Container): string {
   const out = must('docker', [
     'inspect',
@@ -111,6 +115,7 @@ async function underFault(first: number, kill: () => Container[]): Promise<void>
   let killedAt = 0;
   let inFlightAtKill: Run[] = [];
   const before = shards();
+  log(`before: ${NODES} members in every role, shards per node ${JSON.stringify(perNode(before))}`);
   let failed = false;
   const faults = (async () => {
     const third = () => runs.filter((r) => r.endedAt).length >= CALCULATIONS / 3;
@@ -127,7 +132,9 @@ async function underFault(first: number, kill: () => Container[]): Promise<void>
       Object.values(gossip()).every((members) => members.length === NODES - 1 && !members.includes(address)),
     );
     const moved = shards();
-    log(`membership shrank to ${NODES - 1} in every role ${shrank.toFixed(1)} s after the kill`);
+    log(
+      `membership shrank to ${NODES - 1} in every role ${shrank.toFixed(1)} s after the kill; shards per node ${JSON.stringify(perNode(moved))}`,
+    );
     for (const [i, b] of before.entries()) {
       if (b.owner !== address) continue;
       assert.notEqual(moved[i]!.owner, address, `shard ${i + 1} still owned by the dead node`);
@@ -143,7 +150,7 @@ async function underFault(first: number, kill: () => Container[]): Promise<void>
       Object.values(gossip()).every((members) => members.length === NODES && members.includes(back)),
     );
     const spread = await until('shards spread again', restartedAt, () => shards().some((s) => s.owner === back));
-    const owners = shards().reduce<Record<string, number>>((m, s) => ({ ...m, [s.owner]: (m[s.owner] ?? 0) + 1 }), {});
+    const owners = perNode(shards());
     log(
       `restarted: every role has ${NODES} members ${grew.toFixed(1)} s later; shards per node ${JSON.stringify(owners)} (${spread.toFixed(1)} s)`,
     );
