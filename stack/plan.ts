@@ -37,9 +37,9 @@ function payloadKeys(dataDir: string): Record<string, string> {
   return { PAYLOAD_KEYS: readFileSync(file, 'utf8').trim() };
 }
 
-/** WORKER_BUILD_ID when set, else the commit checked out, else the contract's default. */
+/** TEMPORAL_WORKER_BUILD_ID when set, else the commit checked out, else the contract's default. */
 function buildId(): string {
-  if (settings.WORKER_BUILD_ID) return settings.WORKER_BUILD_ID;
+  if (settings.TEMPORAL_WORKER_BUILD_ID) return settings.TEMPORAL_WORKER_BUILD_ID;
   try {
     return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: 'pipe' }).trim();
   } catch {
@@ -58,8 +58,8 @@ export function plan(processes: LocalProcess[], dataDir: string, temporalAddress
     API_PORT: String(settings.API_PORT),
     API_HOST: settings.API_HOST,
     STACK_DATA_DIR: dataDir,
-    WORKER_DEPLOYMENT_NAME: settings.WORKER_DEPLOYMENT_NAME,
-    WORKER_BUILD_ID: buildId(),
+    TEMPORAL_DEPLOYMENT_NAME: settings.TEMPORAL_DEPLOYMENT_NAME,
+    TEMPORAL_WORKER_BUILD_ID: buildId(),
     // The Temporal UI asks the API's codec endpoint to decrypt what it shows.
     CODEC_CORS_ORIGIN: `http://localhost:${ui}`,
     ...payloadKeys(dataDir),

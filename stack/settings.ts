@@ -31,8 +31,8 @@ export const settings = (() => {
       // Checked by every process that reads them; here only passed on, or made when missing.
       PAYLOAD_KEYS: str({ default: '' }),
       PAYLOAD_ENCRYPTION: str({ default: 'on' }),
-      WORKER_BUILD_ID: str({ default: '' }),
-      WORKER_DEPLOYMENT_NAME: str({ default: contract.deployment.defaultName }),
+      TEMPORAL_WORKER_BUILD_ID: str({ default: '' }),
+      TEMPORAL_DEPLOYMENT_NAME: str({ default: contract.deployment.defaultName }),
       // Unused here, read so that a malformed value is reported before anything starts.
       METRICS_PORT: optionalPort(),
     });

@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     await start(wave);
     for (const p of wave) done.add(p.name);
   }
-  // The versions the workers run as (one, unless WORKER_BUILD_ID differs between them).
+  // The versions the workers run as (one, unless TEMPORAL_WORKER_BUILD_ID differs between them).
   const versions = new Map(running.flatMap(({ version: v }) => (v ? [[`${v.deployment}.${v.buildId}`, v]] : [])));
   for (const [name, v] of versions) {
     await makeCurrent(processes[0]!.env.TEMPORAL_ADDRESS!, v.deployment, v.buildId);

@@ -6,7 +6,7 @@
  * in three languages), new ones on B, and nothing may fail or be retried because of the switch.
  *
  * One Temporal server serves both versions; each version is a launcher of its own, started on
- * it with another WORKER_BUILD_ID, so that stopping A stops exactly A's processes.
+ * it with another TEMPORAL_WORKER_BUILD_ID, so that stopping A stops exactly A's processes.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -85,11 +85,11 @@ async function runOf(stack: RunningStack, id: string) {
 describe('rolling upgrade', () => {
   it(`${IN_FLIGHT} calculations in flight on ${A} while ${B} takes over: none lost, each on one version`, async () => {
     const common = { TEMPORAL_ADDRESS: server.temporalAddress, ...KEYS, ...WAITS };
-    a = await startStack({ ...common, WORKER_BUILD_ID: A });
+    a = await startStack({ ...common, TEMPORAL_WORKER_BUILD_ID: A });
     const numbers = Array.from({ length: IN_FLIGHT }, (_, i) => BigInt(1000 + i));
     const onA = await pool(numbers, 50, (n) => post(a!, n));
 
-    b = await startStack({ ...common, WORKER_BUILD_ID: B });
+    b = await startStack({ ...common, TEMPORAL_WORKER_BUILD_ID: B });
     const switchedAt = Date.now();
     const { count: running } = await server.client.workflow.count(
       `ExecutionStatus = 'Running' AND TemporalWorkerDeploymentVersion = 'calculation:${A}'`,

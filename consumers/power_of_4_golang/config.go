@@ -21,8 +21,8 @@ type Config struct {
 	MetricsPort    uint16        `env:"METRICS_PORT"`
 	HealthHost     string        `env:"HEALTH_HOST" envDefault:"127.0.0.1"`
 	HealthPort     uint16        `env:"HEALTH_PORT"`
-	DeploymentName string        `env:"WORKER_DEPLOYMENT_NAME" envDefault:"calculation"`
-	BuildID        string        `env:"WORKER_BUILD_ID" envDefault:"dev"`
+	DeploymentName string        `env:"TEMPORAL_DEPLOYMENT_NAME" envDefault:"calculation"`
+	BuildID        string        `env:"TEMPORAL_WORKER_BUILD_ID" envDefault:"dev"`
 	Encryption     bool          `env:"PAYLOAD_ENCRYPTION" envDefault:"on"`
 	Codec          *Codec        // from PAYLOAD_KEYS and PAYLOAD_KEY_ID while Encryption is on
 }
@@ -55,7 +55,7 @@ func LoadConfig(environ map[string]string) (c Config, err error) {
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		err = invalidSetting("LOG_FORMAT", rules.LogFormat.Rule)
 	case !matches(contract.Deployment.BuildIDPattern, c.BuildID):
-		err = invalidSetting("WORKER_BUILD_ID", contract.Deployment.BuildIDRule)
+		err = invalidSetting("TEMPORAL_WORKER_BUILD_ID", contract.Deployment.BuildIDRule)
 	case c.Encryption:
 		c.Codec, err = NewCodec(environ["PAYLOAD_KEYS"], environ["PAYLOAD_KEY_ID"])
 	}

@@ -60,7 +60,7 @@ func TestEmptyCountsAsUnset(t *testing.T) {
 	vars := map[string]string{}
 	for _, name := range []string{"ACTIVITY_2_WAIT_TIMEOUT", "WORKER_REPLICA", "WORKER_SHUTDOWN_GRACE_SECONDS", "LOG_FORMAT",
 		"METRICS_PORT", "METRICS_HOST", "HEALTH_PORT", "HEALTH_HOST", "PAYLOAD_KEY_ID", "PAYLOAD_ENCRYPTION",
-		"WORKER_DEPLOYMENT_NAME", "WORKER_BUILD_ID"} {
+		"TEMPORAL_DEPLOYMENT_NAME", "TEMPORAL_WORKER_BUILD_ID"} {
 		vars[name] = ""
 	}
 	got, err := load(vars)
@@ -173,7 +173,7 @@ func TestSettingMessage(t *testing.T) {
 		{"PAYLOAD_KEYS", "test-1:c2VjcmV0", `invalid setting PAYLOAD_KEYS: expected comma-separated id:key pairs, each key 32 bytes in standard base64`},
 		{"PAYLOAD_KEY_ID", "test-9", `invalid setting PAYLOAD_KEY_ID: expected the id of one of the keys in PAYLOAD_KEYS`},
 		{"PAYLOAD_ENCRYPTION", "maybe", `invalid setting PAYLOAD_ENCRYPTION: expected on or off`},
-		{"WORKER_BUILD_ID", "v1 2", `invalid setting WORKER_BUILD_ID: expected a build id of letters, digits, '.', '_' or '-'`},
+		{"TEMPORAL_WORKER_BUILD_ID", "v1 2", `invalid setting TEMPORAL_WORKER_BUILD_ID: expected a build id of letters, digits, '.', '_' or '-'`},
 	}
 	for _, c := range cases {
 		_, err := load(map[string]string{c.name: c.value})
@@ -237,13 +237,13 @@ func TestPayloadEncryptionSwitch(t *testing.T) {
 }
 
 func TestDeployment(t *testing.T) {
-	s, err := load(map[string]string{"WORKER_DEPLOYMENT_NAME": "calc-blue", "WORKER_BUILD_ID": "2026.11.26_a-" + strings.Repeat("9", 51)})
+	s, err := load(map[string]string{"TEMPORAL_DEPLOYMENT_NAME": "calc-blue", "TEMPORAL_WORKER_BUILD_ID": "2026.11.26_a-" + strings.Repeat("9", 51)})
 	if err != nil || s.DeploymentName != "calc-blue" || len(s.BuildID) != 64 {
 		t.Errorf("got version %s/%s, %v", s.DeploymentName, s.BuildID, err)
 	}
 	for _, value := range []string{"a b", "v1/2", "v1:2", "v1@x", strings.Repeat("b", 65), " dev"} {
-		_, err := load(map[string]string{"WORKER_BUILD_ID": value})
-		requireSettingError(t, err, "WORKER_BUILD_ID", value, "a build id of letters, digits, '.', '_' or '-'")
+		_, err := load(map[string]string{"TEMPORAL_WORKER_BUILD_ID": value})
+		requireSettingError(t, err, "TEMPORAL_WORKER_BUILD_ID", value, "a build id of letters, digits, '.', '_' or '-'")
 	}
 }
 

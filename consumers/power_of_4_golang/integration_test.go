@@ -287,8 +287,8 @@ func startWorkerProcess(ctx context.Context, t *testing.T, hostPort string) *wor
 		fmt.Sprintf("ACTIVITY_2_WAIT_TIMEOUT=%g", itestWait.Seconds()),
 		"WORKER_REPLICA="+itestReplica,
 		"WORKER_SHUTDOWN_GRACE_SECONDS=20",
-		"WORKER_DEPLOYMENT_NAME="+itestDeployment,
-		"WORKER_BUILD_ID="+itestBuildID,
+		"TEMPORAL_DEPLOYMENT_NAME="+itestDeployment,
+		"TEMPORAL_WORKER_BUILD_ID="+itestBuildID,
 		fmt.Sprintf("HEALTH_PORT=%d", healthPort),
 		"HEALTH_HOST=",
 	)

@@ -34,7 +34,7 @@ func TestBadConfigExitsBeforeConnecting(t *testing.T) {
 		{"PAYLOAD_KEYS", testKeys + ",test-3", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="},
 		{"PAYLOAD_KEY_ID", "test-3", ""},
 		{"PAYLOAD_ENCRYPTION", "yes", ""},
-		{"WORKER_BUILD_ID", "v1/2", ""},
+		{"TEMPORAL_WORKER_BUILD_ID", "v1/2", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.variable+"="+c.value, func(t *testing.T) {

@@ -8,7 +8,7 @@ set -eu
 
 address="${TEMPORAL_ADDRESS:?TEMPORAL_ADDRESS names the Temporal frontend, host:port}"
 namespace="${TEMPORAL_NAMESPACE:-default}"
-deployment="${WORKER_DEPLOYMENT_NAME:-calculation}"
+deployment="${TEMPORAL_DEPLOYMENT_NAME:-calculation}"
 build_id="${BUILD_ID:?BUILD_ID names the release to make current}"
 attempts="${SET_VERSION_ATTEMPTS:-60}"
 cli="${TEMPORAL_CLI:-temporal}"

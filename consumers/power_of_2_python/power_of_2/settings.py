@@ -29,8 +29,8 @@ class Settings(BaseSettings):
     metrics_host: str = "127.0.0.1"
     health_port: Port = None
     health_host: str = CONTRACT["probe"]["defaultHost"]
-    worker_deployment_name: str = VERSION["defaultName"]
-    worker_build_id: str = Field(VERSION["defaultBuildId"], pattern=VERSION["buildIdPattern"])
+    temporal_deployment_name: str = VERSION["defaultName"]
+    temporal_worker_build_id: str = Field(VERSION["defaultBuildId"], pattern=VERSION["buildIdPattern"])
     # In this order: each validator below reads the fields above it.
     payload_encryption: Literal["on", "off"] = "on"
     payload_keys: Annotated[dict[str, bytes] | None, NoDecode] = Field(None, repr=False)

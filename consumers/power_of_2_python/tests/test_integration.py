@@ -104,7 +104,7 @@ async def worker_process(
     port = free_port()
     # A build id of its own per worker, as a new release would have.
     build_id = f"test-{uuid.uuid4().hex[:12]}"
-    deployment = extra_env.get("WORKER_DEPLOYMENT_NAME", "calculation")
+    deployment = extra_env.get("TEMPORAL_DEPLOYMENT_NAME", "calculation")
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -117,7 +117,7 @@ async def worker_process(
             "HEALTH_PORT": str(port),
             "PAYLOAD_KEYS": TEST_KEYS,
             "PAYLOAD_KEY_ID": "test-2",
-            "WORKER_BUILD_ID": build_id,
+            "TEMPORAL_WORKER_BUILD_ID": build_id,
             **extra_env,
         },
         stderr=asyncio.subprocess.PIPE,
@@ -275,7 +275,7 @@ async def test_pollers_report_the_deployment_version() -> None:
     deployment = "calculation-test"
     async with (
         dev_server() as env,
-        worker_process(env, WORKER_DEPLOYMENT_NAME=deployment) as worker,
+        worker_process(env, TEMPORAL_DEPLOYMENT_NAME=deployment) as worker,
     ):
         _, body = await worker.readyz()
         build_id = body["build_id"]

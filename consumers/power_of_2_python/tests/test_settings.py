@@ -62,8 +62,8 @@ def test_defaults_when_nothing_is_set(load: Load) -> None:
     assert settings.log_format == "text"
     assert (settings.metrics_port, settings.health_port) == (None, None)
     assert settings.metrics_host == settings.health_host == "127.0.0.1"
-    assert settings.worker_deployment_name == VERSION["defaultName"] == "calculation"
-    assert settings.worker_build_id == VERSION["defaultBuildId"] == "dev"
+    assert settings.temporal_deployment_name == VERSION["defaultName"] == "calculation"
+    assert settings.temporal_worker_build_id == VERSION["defaultBuildId"] == "dev"
     assert settings.payload_encryption == "on"
     assert settings.payload_key_id == "test-1"
 
@@ -200,13 +200,13 @@ def test_invalid_encryption_switch(load: Load, value: str) -> None:
 
 
 def test_deployment_name_and_build_id(load: Load) -> None:
-    settings = load(WORKER_DEPLOYMENT_NAME="calc-blue", WORKER_BUILD_ID="v1.2_3-a")
-    assert (settings.worker_deployment_name, settings.worker_build_id) == ("calc-blue", "v1.2_3-a")
-    assert load(WORKER_DEPLOYMENT_NAME="", WORKER_BUILD_ID="").worker_build_id == "dev"
+    settings = load(TEMPORAL_DEPLOYMENT_NAME="calc-blue", TEMPORAL_WORKER_BUILD_ID="v1.2_3-a")
+    assert (settings.temporal_deployment_name, settings.temporal_worker_build_id) == ("calc-blue", "v1.2_3-a")
+    assert load(TEMPORAL_DEPLOYMENT_NAME="", TEMPORAL_WORKER_BUILD_ID="").temporal_worker_build_id == "dev"
 
 
 @pytest.mark.parametrize("value", ["a b", "a/b", "v1:2", "b" * 65, "\u0661"])
 def test_invalid_build_id(load: Load, value: str) -> None:
-    assert _refused(load, "WORKER_BUILD_ID", value) == (
+    assert _refused(load, "TEMPORAL_WORKER_BUILD_ID", value) == (
         f"String should match pattern '{VERSION['buildIdPattern']}'"
     )
