@@ -154,10 +154,13 @@ describe('exitOnSettingsError', () => {
 describe('deployment version', () => {
   it("defaults to the contract's deployment and build id", () => {
     assert.deepEqual(readDeploymentVersion({}), { deploymentName: 'calculation', buildId: 'dev' });
-    assert.deepEqual(readDeploymentVersion({ TEMPORAL_DEPLOYMENT_NAME: 'calc-blue', TEMPORAL_WORKER_BUILD_ID: 'v1.2_3-abc' }), {
-      deploymentName: 'calc-blue',
-      buildId: 'v1.2_3-abc',
-    });
+    assert.deepEqual(
+      readDeploymentVersion({ TEMPORAL_DEPLOYMENT_NAME: 'calc-blue', TEMPORAL_WORKER_BUILD_ID: 'v1.2_3-abc' }),
+      {
+        deploymentName: 'calc-blue',
+        buildId: 'v1.2_3-abc',
+      },
+    );
   });
   for (const bad of ['a b', 'a/b', 'b'.repeat(65), 'é']) {
     it(`refuses the build id ${JSON.stringify(bad.slice(0, 10))} with the contract's rule`, () => {

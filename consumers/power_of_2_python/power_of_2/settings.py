@@ -8,7 +8,7 @@ from calc_contracts import CONTRACT
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-RULES, KEYS, VERSION = CONTRACT["settings"], CONTRACT["encryption"], CONTRACT["deployment"]
+RULES, KEYS, DEPLOY = CONTRACT["settings"], CONTRACT["encryption"], CONTRACT["deployment"]
 KEY = KEYS["keyIdPattern"].strip("^$") + ":[A-Za-z0-9+/]{43}="  # 32 bytes in standard base64
 # Text, so that only plain decimals pass (no 1e3, inf or " 1"); 12 characters never overflow.
 Seconds = Annotated[str, Field(pattern=RULES["seconds"]["pattern"], max_length=12)]
@@ -29,8 +29,10 @@ class Settings(BaseSettings):
     metrics_host: str = "127.0.0.1"
     health_port: Port = None
     health_host: str = CONTRACT["probe"]["defaultHost"]
-    temporal_deployment_name: str = VERSION["defaultName"]
-    temporal_worker_build_id: str = Field(VERSION["defaultBuildId"], pattern=VERSION["buildIdPattern"])
+    temporal_deployment_name: str = DEPLOY["defaultName"]
+    temporal_worker_build_id: str = Field(
+        DEPLOY["defaultBuildId"], pattern=DEPLOY["buildIdPattern"]
+    )
     # In this order: each validator below reads the fields above it.
     payload_encryption: Literal["on", "off"] = "on"
     payload_keys: Annotated[dict[str, bytes] | None, NoDecode] = Field(None, repr=False)

@@ -87,7 +87,9 @@ def main() -> int:
 
 async def run(settings: Settings, connect: ClientConnectConfig, identity: str) -> None:
     """Connects, polls until SIGTERM or SIGINT, then lets the activities in flight finish."""
-    version = WorkerDeploymentVersion(settings.temporal_deployment_name, settings.temporal_worker_build_id)
+    version = WorkerDeploymentVersion(
+        settings.temporal_deployment_name, settings.temporal_worker_build_id
+    )
     queue = STEP["taskQueue"]
     readiness = {"status": "starting", "identity": identity, "task_queue": queue}
     readiness |= {"build_id": version.build_id, "deployment": version.deployment_name}

@@ -51,7 +51,11 @@ def _run_worker(extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         ("LOG_FORMAT", "xml", "Input should be 'text' or 'json'"),
         ("PAYLOAD_KEY_ID", "test-3", f"Value error, {KEYS['keyIdRule']}"),
         ("PAYLOAD_ENCRYPTION", "yes", "Input should be 'on' or 'off'"),
-        ("TEMPORAL_WORKER_BUILD_ID", "v1/2", f"String should match pattern '{VERSION['buildIdPattern']}'"),
+        (
+            "TEMPORAL_WORKER_BUILD_ID",
+            "v1/2",
+            f"String should match pattern '{VERSION['buildIdPattern']}'",
+        ),
     ],
 )
 def test_malformed_setting_stops_before_connecting(variable: str, value: str, rule: str) -> None:

@@ -201,8 +201,14 @@ def test_invalid_encryption_switch(load: Load, value: str) -> None:
 
 def test_deployment_name_and_build_id(load: Load) -> None:
     settings = load(TEMPORAL_DEPLOYMENT_NAME="calc-blue", TEMPORAL_WORKER_BUILD_ID="v1.2_3-a")
-    assert (settings.temporal_deployment_name, settings.temporal_worker_build_id) == ("calc-blue", "v1.2_3-a")
-    assert load(TEMPORAL_DEPLOYMENT_NAME="", TEMPORAL_WORKER_BUILD_ID="").temporal_worker_build_id == "dev"
+    assert (settings.temporal_deployment_name, settings.temporal_worker_build_id) == (
+        "calc-blue",
+        "v1.2_3-a",
+    )
+    assert (
+        load(TEMPORAL_DEPLOYMENT_NAME="", TEMPORAL_WORKER_BUILD_ID="").temporal_worker_build_id
+        == "dev"
+    )
 
 
 @pytest.mark.parametrize("value", ["a b", "a/b", "v1:2", "b" * 65, "\u0661"])
