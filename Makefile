@@ -23,7 +23,7 @@ E2E_TESTS := tests/e2e.test.ts tests/observability.test.ts tests/encryption.test
 FAULT_TESTS := tests/faults.test.ts tests/load.test.ts tests/upgrade.test.ts
 
 .PHONY: help install install-system build up images compose-up compose-down test lint test-unit test-workflow \
-	test-contract test-e2e test-faults test-compose test-cluster cluster-up cluster-down bench clean
+	test-contract test-e2e test-faults test-compose test-cluster test-k8s cluster-up cluster-down bench clean
 
 help:
 	@echo "make up      run the whole stack (Temporal server + UI, four workers, API)"
@@ -153,7 +153,18 @@ test-compose: build install-system
 test-cluster: build install-system
 	node --import tsx --test --test-reporter=spec tests/cluster.test.ts
 
-test: lint test-unit test-workflow test-contract test-e2e test-faults test-compose test-cluster
+# kubernetes-validate from PyPI, pinned with hashes, in a venv of its own.
+$(TOOLS)/k8s-validate/.stamp: $(TOOLS)/.stamp deploy/k8s/requirements.txt
+	$(UV) venv --quiet --allow-existing --python python3 $(TOOLS)/k8s-validate
+	VIRTUAL_ENV=$(TOOLS)/k8s-validate $(UV) pip install --quiet --require-hashes -r deploy/k8s/requirements.txt
+	touch $@
+
+# The Kubernetes manifests of deploy/k8s, each overlay rendered and judged by kubernetes-validate
+# --strict and by the real CRD schemas of KEDA and the Temporal Worker Controller.
+test-k8s: build $(TOOLS)/k8s-validate/.stamp
+	node --import tsx --test --test-reporter=spec tests/k8s.test.ts
+
+test: lint test-unit test-workflow test-contract test-e2e test-k8s test-faults test-compose test-cluster
 
 clean:
 	rm -rf $(TOOLS) node_modules */node_modules consumers/*/node_modules */dist consumers/*/dist \
