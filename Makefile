@@ -160,7 +160,8 @@ $(TOOLS)/k8s-validate/.stamp: $(TOOLS)/.stamp deploy/k8s/requirements.txt
 	touch $@
 
 # The Kubernetes manifests of deploy/k8s, each overlay rendered and judged by kubernetes-validate
-# --strict and by the real CRD schemas of KEDA and the Temporal Worker Controller.
+# --strict, by the real CRD schemas of KEDA and the Temporal Worker Controller, and by a real
+# kube-apiserver (built from the Go module proxy once: about six minutes cold) in a dry run.
 test-k8s: build $(TOOLS)/k8s-validate/.stamp
 	node --import tsx --test --test-reporter=spec tests/k8s.test.ts
 

@@ -5,14 +5,17 @@
  * openAPIV3Schema of their real CRDs (taken from their Go modules), unknown fields refused as
  * `kubectl --validate=strict` refuses them, and a kind with no schema is a failure. The
  * templates of each WorkerResourceTemplate are judged as the controller will make them, one
- * per version. The settings are held to docker-compose.yml's.
+ * per version. The settings are held to docker-compose.yml's. Then a real API server (etcd and
+ * kube-apiserver built from the Go module proxy, tests/k8s-apiserver.sh) with both releases'
+ * CRDs installed judges every object with `kubectl apply --dry-run=server`: admission and the
+ * CRDs' CEL rules included.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { parse, parseAllDocuments } from 'yaml';
 import { ROOT } from '../stack/topology';
@@ -41,6 +44,8 @@ function render(overlay: string): Doc[] {
   });
   return parseAllDocuments(out).map((d) => d.toJS() as Doc);
 }
+
+const APISERVER = join(ROOT, 'tests', 'k8s-apiserver.sh');
 
 /** The folder the Go module proxy unpacked a module into. */
 function moduleDir({ module, version }: { module: string; version: string }): string {
@@ -74,6 +79,8 @@ function strict(schema: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** `<apiVersion>/<kind>` of every version of every CRD of both releases, with its validator. */
+const crdFiles: string[] = [];
+
 function crdValidators(): Map<string, ValidateFunction> {
   const ajv = new Ajv({ strict: false, allErrors: true });
   ajv
@@ -91,6 +98,8 @@ function crdValidators(): Map<string, ValidateFunction> {
         .split('\n')
         .filter((line) => !line.includes('{{'))
         .join('\n');
+      crdFiles.push(join(work, `crd-${file}`));
+      writeFileSync(crdFiles.at(-1)!, text);
       const crd = parse(text) as {
         spec: {
           group: string;
@@ -249,3 +258,64 @@ for (const overlay of OVERLAYS) {
     });
   });
 }
+
+describe('kubectl apply --dry-run=server against a real API server with the CRDs installed', () => {
+  const dir = join(work, 'apiserver');
+  const kubectl = (args: string[], input?: string) =>
+    execFileSync('kubectl', ['--kubeconfig', join(dir, 'kubeconfig'), ...args], {
+      encoding: 'utf8',
+      input,
+      stdio: 'pipe',
+    });
+  /** What the server says to a dry-run apply of `docs`: its output, or its refusal. */
+  const dryRun = (docs: Doc[]) => {
+    try {
+      return {
+        ok: true,
+        out: kubectl(['apply', '--dry-run=server', '-f', '-'], docs.map((d) => `---\n${JSON.stringify(d)}\n`).join('')),
+      };
+    } catch (err) {
+      const { stdout, stderr } = err as { stdout: string; stderr: string };
+      return { ok: false, out: stdout + stderr };
+    }
+  };
+
+  before(() => {
+    const started = Date.now();
+    console.log(execFileSync(APISERVER, ['start', dir], { encoding: 'utf8' }).trim());
+    console.log(`[k8s] API server built (if needed) and ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    for (const file of crdFiles) kubectl(['apply', '--server-side', '-f', file]);
+    kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
+    // Namespaced objects of a dry run need their namespace to exist.
+    kubectl(['create', 'namespace', 'calculation']);
+  });
+  after(() => execFileSync(APISERVER, ['stop', dir]));
+
+  for (const overlay of OVERLAYS) {
+    it(`accepts every object of ${overlay}, and each per-version copy`, () => {
+      const docs = render(overlay);
+      const copies = docs
+        .filter((d) => d.kind === 'WorkerResourceTemplate')
+        .map((d) => ({ ...perVersion(d), metadata: { ...perVersion(d).metadata, namespace: 'calculation' } }));
+      const { ok, out } = dryRun([...docs, ...copies]);
+      assert.ok(ok, out);
+      assert.equal(out.match(/\(server dry run\)/g)?.length, docs.length + copies.length, out);
+    });
+  }
+
+  it("refuses what the CRDs' CEL rules refuse: a Progressive rollout without steps, a pause under 30 s", () => {
+    type Rollout = { steps?: { pauseDuration: string }[] };
+    const wd = render('self-hosted').find(
+      (d) => d.kind === 'WorkerDeployment' && d.metadata.name === 'workflow-worker',
+    )!;
+    const rollout = (d: Doc) => (d.spec as { rollout: Rollout }).rollout;
+    const noSteps = structuredClone(wd);
+    delete rollout(noSteps).steps;
+    const refusal = dryRun([noSteps]);
+    assert.ok(!refusal.ok && refusal.out.includes('steps are required for Progressive rollout'), refusal.out);
+    const short = structuredClone(wd);
+    rollout(short).steps![0]!.pauseDuration = '5s';
+    const tooShort = dryRun([short]);
+    assert.ok(!tooShort.ok && tooShort.out.includes('pause duration must be at least 30s'), tooShort.out);
+  });
+});
