@@ -319,3 +319,23 @@ describe('kubectl apply --dry-run=server against a real API server with the CRDs
     assert.ok(!tooShort.ok && tooShort.out.includes('pause duration must be at least 30s'), tooShort.out);
   });
 });
+
+describe('the Temporal Worker Controller itself, against a real API server and a Temporal dev server', () => {
+  it('rolls power-of-4 from :v1 to :v2: a Deployment per build id, each made current, the old one drained', () => {
+    // tests/k8s-controller.sh: the controller v1.8.1 built from the Go module proxy; no pods run
+    // here, so the script stands in for the Deployment controller and starts the real worker
+    // binary with the environment the controller wrote into each versioned pod template.
+    let out: string;
+    try {
+      out = execFileSync('bash', [join(ROOT, 'tests', 'k8s-controller.sh')], { encoding: 'utf8', stdio: 'pipe' });
+    } catch (err) {
+      const { stdout, stderr } = err as { stdout: string; stderr: string };
+      assert.fail(`tests/k8s-controller.sh failed:\n${stdout}${stderr}`);
+    }
+    console.log(out);
+    const current = [...out.matchAll(/build id (\S+) is current/g)].map((m) => m[1]);
+    assert.equal(current.length, 2, out);
+    assert.match(out, new RegExp(`TEMPORAL_WORKER_BUILD_ID=${current[1]}`));
+    assert.match(out, new RegExp(`old version ${current[0]} is Drained`));
+  });
+});
