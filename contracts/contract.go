@@ -32,7 +32,13 @@ type Spec struct {
 		KeysRule, KeyIDRule, SwitchRule       string
 		KeyBytes                              int
 	}
-	Deployment struct{ BuildIDPattern, BuildIDRule string }
+	Deployment struct {
+		BuildIDPattern, BuildIDRule string
+		Versioning                  struct {
+			Values []string
+			Rule   string
+		}
+	}
 }
 
 // Step is one activity of the workflow: its wire name, queue, exponent and worker language.

@@ -20,8 +20,8 @@ export interface Probe {
 export interface ProbeOptions {
   identity: string;
   taskQueue: string;
-  /** The Worker Deployment version the worker runs as. */
-  version: DeploymentVersion;
+  /** The Worker Deployment version the worker runs as; undefined for an unversioned worker. */
+  version: DeploymentVersion | undefined;
   /** HEALTH_PORT; undefined gives a probe that serves nothing. */
   port: number | undefined;
   host: string;
@@ -31,7 +31,7 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /** Listens before the worker connects, so that a port in use stops it at once (the error names the address). */
 export async function startProbe({ identity, taskQueue, version, port, host }: ProbeOptions): Promise<Probe> {
-  const worker = { identity, task_queue: taskQueue, build_id: version.buildId, deployment: version.deploymentName };
+  const worker = { identity, task_queue: taskQueue, build_id: version?.buildId, deployment: version?.deploymentName };
   let status: 'starting' | 'ready' | 'stopping' = 'starting';
   const markStopping = () => void (status = 'stopping');
   const probe = {

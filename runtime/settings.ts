@@ -112,17 +112,30 @@ export type WorkerSettings = ReturnType<typeof readSettings<typeof workerSetting
 
 export const buildId = matching(new RegExp(deployment.buildIdPattern), deployment.buildIdRule, (raw) => raw);
 
-/** The Worker Deployment version a worker process runs as. */
+const { versioning } = deployment;
+const workerVersioning = matching(
+  new RegExp(`^(${versioning.values.join('|')})$`),
+  versioning.rule,
+  (raw) => raw === 'on',
+);
+
+/** Whether a worker process runs as a Worker Deployment version, and which. */
 export const deploymentSettings = {
+  [versioning.variable]: workerVersioning({ default: versioning.default === 'on' }),
   [deployment.nameVariable]: str({ default: deployment.defaultName }),
   [deployment.buildIdVariable]: buildId({ default: deployment.defaultBuildId }),
 } as const;
 
-export type DeploymentVersion = ReturnType<typeof readDeploymentVersion>;
+export interface DeploymentVersion {
+  deploymentName: string;
+  buildId: string;
+}
 
-export function readDeploymentVersion(env: Env = process.env) {
+/** The version a worker runs as; undefined with TEMPORAL_WORKER_VERSIONING=off (an unversioned worker). */
+export function readDeploymentVersion(env: Env = process.env): DeploymentVersion | undefined {
   const s = readSettings(deploymentSettings, env);
-  return { deploymentName: s[deployment.nameVariable]!, buildId: s[deployment.buildIdVariable]! };
+  if (!s[versioning.variable]) return undefined;
+  return { deploymentName: s[deployment.nameVariable] as string, buildId: s[deployment.buildIdVariable] as string };
 }
 
 const KEY_ID = new RegExp(encryption.keyIdPattern);

@@ -26,7 +26,8 @@ export interface WorkerBase {
   connection: NativeConnection;
   namespace: string;
   identity: string;
-  version: DeploymentVersion;
+  /** Undefined: an unversioned worker (TEMPORAL_WORKER_VERSIONING=off). */
+  version: DeploymentVersion | undefined;
   payloads: PayloadSettings;
   tracing?: Tracing;
   shutdownGraceMs: number;
@@ -40,7 +41,8 @@ export function workerOptions(b: WorkerBase) {
     identity: b.identity,
     // The contract's default behaviour (pinned: a calculation finishes on the code it started
     // on); the SDK asks for one even on a worker without workflows, where it applies to nothing.
-    workerDeploymentOptions: {
+    // None without a version (TEMPORAL_WORKER_VERSIONING=off): an unversioned worker.
+    workerDeploymentOptions: b.version && {
       useWorkerVersioning: true,
       version: b.version,
       defaultVersioningBehavior: contract.deployment.workflowVersioningBehavior.toUpperCase() as VersioningBehavior,
@@ -99,8 +101,10 @@ async function run(describe: () => WorkerProcess): Promise<void> {
     // Worker.run() polls from its first tick.
     const running = worker.run();
     probe.markReady();
-    const { deploymentName: deployment, buildId: build_id } = version;
-    Runtime.instance().logger.info('worker ready', { task_queue: taskQueue, deployment, build_id, ...details });
+    const versioned = version
+      ? { deployment: version.deploymentName, build_id: version.buildId }
+      : { versioning: 'off' };
+    Runtime.instance().logger.info('worker ready', { task_queue: taskQueue, ...versioned, ...details });
     await running;
   } finally {
     await probe.close();

@@ -54,8 +54,11 @@ async function main(): Promise<void> {
     await start(wave);
     for (const p of wave) done.add(p.name);
   }
-  // The versions the workers run as (one, unless TEMPORAL_WORKER_BUILD_ID differs between them).
+  // The versions the workers run as (one, unless TEMPORAL_WORKER_BUILD_ID differs between them);
+  // none with TEMPORAL_WORKER_VERSIONING=off, whose workers poll unversioned.
   const versions = new Map(running.flatMap(({ version: v }) => (v ? [[`${v.deployment}.${v.buildId}`, v]] : [])));
+  if (versions.size === 0 && running.some((r) => r.identity))
+    log('the workers report no Worker Deployment version (unversioned): no version to make current');
   for (const [name, v] of versions) {
     await makeCurrent(processes[0]!.env.TEMPORAL_ADDRESS!, v.deployment, v.buildId);
     log(`${name} is the current version of worker deployment ${v.deployment}`);

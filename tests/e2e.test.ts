@@ -8,13 +8,13 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { STEPS } from '@calc/contracts';
+import { STEPS, WORKFLOW_TASK_QUEUE } from '@calc/contracts';
 import type { Browser } from 'playwright-core';
 import { launchBrowser } from './browser';
 import { stepRuns } from './history';
 import { ProbeStep } from './probe-workflow';
 import { startStack, ZERO_WAITS, type RunningStack } from './stack';
-import { resultOf as resultAt, userChecks } from './user-checks';
+import { resultOf as resultAt, startCalculation, userChecks } from './user-checks';
 
 let stack: RunningStack;
 
@@ -111,6 +111,44 @@ describe('bad payloads sent straight to the workers', () => {
     const res = await fetch(`${stack.api}/result/direct-${process.pid}`);
     const body = (await res.json()) as { message: string; error_type: string };
     assert.deepEqual([res.status, body.message, body.error_type], [200, 'failed', 'InvalidNumber']);
+  });
+});
+
+describe('with TEMPORAL_WORKER_VERSIONING=off', () => {
+  let off: RunningStack;
+  before(async () => {
+    off = await startStack({ ...ZERO_WAITS, TEMPORAL_WORKER_VERSIONING: 'off' });
+  });
+  after(async () => {
+    await off?.stop();
+  });
+
+  it('unversioned workers compute 2 exactly, and nothing reports a version', async () => {
+    assert.match(off.output(), /no version to make current/);
+    assert.doesNotMatch(off.output(), /is the current version of worker deployment/);
+    assert.deepEqual(
+      off.processes().filter((p) => p.version),
+      [],
+    );
+    const id = await startCalculation(off.api, '2');
+    const { status, body } = await resultAt(off.api, id);
+    assert.equal(status, 200);
+    assert.deepEqual(body, { message: 'completed', workflow_id: id, result: '281474976710656' });
+    const { TASK_QUEUE_TYPE_WORKFLOW: WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY: ACTIVITY } =
+      temporal.api.enums.v1.TaskQueueType;
+    const queues = [[WORKFLOW_TASK_QUEUE, WORKFLOW] as const, ...STEPS.map((s) => [s.taskQueue, ACTIVITY] as const)];
+    for (const [name, taskQueueType] of queues) {
+      const { pollers } = await off.client.workflowService.describeTaskQueue({
+        namespace: 'default',
+        taskQueue: { name },
+        taskQueueType,
+      });
+      assert.ok(pollers.length > 0, `no poller on ${name}`);
+      for (const p of pollers) {
+        assert.equal(p.deploymentOptions ?? undefined, undefined, `${name}: ${p.identity}`);
+        assert.ok(!p.workerVersionCapabilities?.useVersioning, `${name}: ${p.identity}`);
+      }
+    }
   });
 });
 

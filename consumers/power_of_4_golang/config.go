@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
@@ -21,6 +22,7 @@ type Config struct {
 	MetricsPort    uint16        `env:"METRICS_PORT"`
 	HealthHost     string        `env:"HEALTH_HOST" envDefault:"127.0.0.1"`
 	HealthPort     uint16        `env:"HEALTH_PORT"`
+	Versioning     string        `env:"TEMPORAL_WORKER_VERSIONING" envDefault:"on"` // off: an unversioned worker
 	DeploymentName string        `env:"TEMPORAL_DEPLOYMENT_NAME" envDefault:"calculation"`
 	BuildID        string        `env:"TEMPORAL_WORKER_BUILD_ID" envDefault:"dev"`
 	Encryption     bool          `env:"PAYLOAD_ENCRYPTION" envDefault:"on"`
@@ -54,6 +56,8 @@ func LoadConfig(environ map[string]string) (c Config, err error) {
 		err = invalidSetting("WORKER_REPLICA", rules.Replica.Rule)
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		err = invalidSetting("LOG_FORMAT", rules.LogFormat.Rule)
+	case !slices.Contains(contract.Deployment.Versioning.Values, c.Versioning):
+		err = invalidSetting("TEMPORAL_WORKER_VERSIONING", contract.Deployment.Versioning.Rule)
 	case !matches(contract.Deployment.BuildIDPattern, c.BuildID):
 		err = invalidSetting("TEMPORAL_WORKER_BUILD_ID", contract.Deployment.BuildIDRule)
 	case c.Encryption:

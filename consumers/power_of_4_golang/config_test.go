@@ -49,7 +49,8 @@ func TestDefaults(t *testing.T) {
 	got.Codec = nil
 	want := Config{
 		Wait: time.Second, ShutdownGrace: 10 * time.Second, Replica: "1", LogFormat: "text",
-		MetricsHost: "127.0.0.1", HealthHost: "127.0.0.1", DeploymentName: "calculation", BuildID: "dev", Encryption: true,
+		MetricsHost: "127.0.0.1", HealthHost: "127.0.0.1", Versioning: "on", DeploymentName: "calculation", BuildID: "dev",
+		Encryption: true,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
@@ -60,7 +61,7 @@ func TestEmptyCountsAsUnset(t *testing.T) {
 	vars := map[string]string{}
 	for _, name := range []string{"ACTIVITY_2_WAIT_TIMEOUT", "WORKER_REPLICA", "WORKER_SHUTDOWN_GRACE_SECONDS", "LOG_FORMAT",
 		"METRICS_PORT", "METRICS_HOST", "HEALTH_PORT", "HEALTH_HOST", "PAYLOAD_KEY_ID", "PAYLOAD_ENCRYPTION",
-		"TEMPORAL_DEPLOYMENT_NAME", "TEMPORAL_WORKER_BUILD_ID"} {
+		"TEMPORAL_DEPLOYMENT_NAME", "TEMPORAL_WORKER_BUILD_ID", "TEMPORAL_WORKER_VERSIONING"} {
 		vars[name] = ""
 	}
 	got, err := load(vars)
@@ -174,6 +175,7 @@ func TestSettingMessage(t *testing.T) {
 		{"PAYLOAD_KEY_ID", "test-9", `invalid setting PAYLOAD_KEY_ID: expected the id of one of the keys in PAYLOAD_KEYS`},
 		{"PAYLOAD_ENCRYPTION", "maybe", `invalid setting PAYLOAD_ENCRYPTION: expected on or off`},
 		{"TEMPORAL_WORKER_BUILD_ID", "v1 2", `invalid setting TEMPORAL_WORKER_BUILD_ID: expected a build id of letters, digits, '.', '_' or '-'`},
+		{"TEMPORAL_WORKER_VERSIONING", "maybe", `invalid setting TEMPORAL_WORKER_VERSIONING: expected on or off`},
 	}
 	for _, c := range cases {
 		_, err := load(map[string]string{c.name: c.value})
@@ -247,6 +249,19 @@ func TestDeployment(t *testing.T) {
 	}
 }
 
+func TestWorkerVersioning(t *testing.T) {
+	for value, want := range map[string]string{"": "on", "on": "on", "off": "off"} {
+		s, err := load(map[string]string{"TEMPORAL_WORKER_VERSIONING": value})
+		if err != nil || s.Versioning != want {
+			t.Errorf("TEMPORAL_WORKER_VERSIONING=%q gives %q, %v; want %q", value, s.Versioning, err, want)
+		}
+	}
+	for _, value := range []string{"yes", "ON", "false", " off"} {
+		_, err := load(map[string]string{"TEMPORAL_WORKER_VERSIONING": value})
+		requireSettingError(t, err, "TEMPORAL_WORKER_VERSIONING", value, "on or off")
+	}
+}
+
 func TestKeysNeverPrinted(t *testing.T) {
 	s, err := load(nil)
 	if err != nil {
@@ -280,7 +295,10 @@ func TestSettingsFollowTheContract(t *testing.T) {
 		}
 		Probe      struct{ PortVariable, HostVariable, DefaultHost string }
 		Encryption struct{ KeysVariable, KeyIDVariable, SwitchVariable string }
-		Deployment struct{ NameVariable, DefaultName, BuildIDVariable, DefaultBuildID string }
+		Deployment struct {
+			NameVariable, DefaultName, BuildIDVariable, DefaultBuildID string
+			Versioning                                                 struct{ Variable, Default string }
+		}
 	}
 	loadJSON(t, "contract.json", &c)
 	wait := ""
@@ -299,6 +317,7 @@ func TestSettingsFollowTheContract(t *testing.T) {
 		"HealthPort":     {p.PortVariable, ""},
 		"DeploymentName": {d.NameVariable, d.DefaultName},
 		"BuildID":        {d.BuildIDVariable, d.DefaultBuildID},
+		"Versioning":     {d.Versioning.Variable, d.Versioning.Default},
 		"Encryption":     {c.Encryption.SwitchVariable, "on"},
 	}
 	for field, w := range want {

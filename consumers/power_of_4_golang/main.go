@@ -27,8 +27,10 @@ func main() {
 		os.Exit(contract.Settings.ExitCode)
 	}
 	host, _ := os.Hostname()
-	probe := &Probe{Identity: fmt.Sprintf("%s-%s-%s@%s:%d", step.Activity, step.Language, cfg.Replica, host, os.Getpid()),
-		Version: worker.WorkerDeploymentVersion{DeploymentName: cfg.DeploymentName, BuildID: cfg.BuildID}}
+	probe := &Probe{Identity: fmt.Sprintf("%s-%s-%s@%s:%d", step.Activity, step.Language, cfg.Replica, host, os.Getpid())}
+	if cfg.Versioning == "on" { // off leaves the version zero: an unversioned worker
+		probe.Version = worker.WorkerDeploymentVersion{DeploymentName: cfg.DeploymentName, BuildID: cfg.BuildID}
+	}
 	logs := map[string]slog.Handler{"text": slog.NewTextHandler(os.Stderr, nil), "json": slog.NewJSONHandler(os.Stderr, nil)}
 	slog.SetDefault(slog.New(logs[cfg.LogFormat]).With("identity", probe.Identity))
 	if err := run(cfg, probe); err != nil {
@@ -69,9 +71,12 @@ func run(cfg Config, probe *Probe) error {
 	}
 	defer c.Close()
 
-	// Tasks come once the version is the deployment's current one; the workflow, not this worker, is pinned.
-	w := worker.New(c, step.TaskQueue, worker.Options{WorkerStopTimeout: cfg.ShutdownGrace,
-		DeploymentOptions: worker.DeploymentOptions{UseVersioning: true, Version: probe.Version}})
+	// Versioned, tasks come once the version is the deployment's current one; the workflow, not this worker, is pinned.
+	wopts := worker.Options{WorkerStopTimeout: cfg.ShutdownGrace}
+	if probe.Version.BuildID != "" {
+		wopts.DeploymentOptions = worker.DeploymentOptions{UseVersioning: true, Version: probe.Version}
+	}
+	w := worker.New(c, step.TaskQueue, wopts)
 	heartbeat := time.Duration(contract.HeartbeatIntervalSeconds * float64(time.Second))
 	w.RegisterActivityWithOptions((&Activities{Wait: cfg.Wait, HeartbeatInterval: heartbeat}).PowerOf4,
 		activity.RegisterOptions{Name: step.Activity})
@@ -82,7 +87,7 @@ func run(cfg Config, probe *Probe) error {
 		return err
 	}
 	probe.Status.Store("ready")
-	slog.Info("worker ready", "TaskQueue", step.TaskQueue, "Version", probe.Version, "Wait", cfg.Wait)
+	slog.Info("worker ready", "TaskQueue", step.TaskQueue, "Versioning", cfg.Versioning, "Version", probe.Version, "Wait", cfg.Wait)
 	<-interrupt
 	probe.Status.Store("stopping") // no new tasks from here on
 	w.Stop()

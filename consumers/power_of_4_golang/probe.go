@@ -14,7 +14,7 @@ import (
 type Probe struct {
 	Status   atomic.Value // "starting", "ready" or "stopping"
 	Identity string
-	Version  worker.WorkerDeploymentVersion
+	Version  worker.WorkerDeploymentVersion // zero for an unversioned worker, which /readyz then names no version of
 }
 
 // Handler answers GET on the two paths in JSON, and 404 or 405 to anything else.
@@ -28,8 +28,11 @@ func (p *Probe) Handler() http.Handler {
 		if status == "ready" {
 			code = http.StatusOK
 		}
-		reply(w, code, map[string]any{"status": status, "identity": p.Identity, "task_queue": step.TaskQueue,
-			"build_id": p.Version.BuildID, "deployment": p.Version.DeploymentName})
+		body := map[string]any{"status": status, "identity": p.Identity, "task_queue": step.TaskQueue}
+		if p.Version.BuildID != "" {
+			body["build_id"], body["deployment"] = p.Version.BuildID, p.Version.DeploymentName
+		}
+		reply(w, code, body)
 	})
 	return mux
 }

@@ -91,6 +91,19 @@ func TestProbeStates(t *testing.T) {
 	}
 }
 
+func TestProbeOfAnUnversionedWorkerNamesNoVersion(t *testing.T) {
+	probe := &Probe{Identity: "power_of_4-go-1@host:1"}
+	probe.Status.Store("ready")
+	port := freePort(t)
+	if err := serve("127.0.0.1", port, probe.Handler()); err != nil {
+		t.Fatal(err)
+	}
+	code, body := get(t, fmt.Sprintf("http://127.0.0.1:%d", port), "/readyz")
+	if _, named := body["build_id"]; code != http.StatusOK || named || body["deployment"] != "" {
+		t.Errorf("GET /readyz: %d %v, want 200 without build_id or deployment", code, body)
+	}
+}
+
 func TestServeRefusesAPortInUse(t *testing.T) {
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

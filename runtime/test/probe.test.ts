@@ -40,6 +40,12 @@ describe('probe', () => {
     assert.equal((await get('/'))[0], 404);
   });
 
+  it('names no version for an unversioned worker', async () => {
+    probe = await startProbe({ identity, taskQueue, version: undefined, port: 0, host: '127.0.0.1' });
+    probe.markReady();
+    assert.deepEqual((await get('/readyz'))[2], { status: 'ready', identity, task_queue: taskQueue });
+  });
+
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`turns "stopping" as soon as ${signal} arrives once ready`, async () => {
       probe = await startProbe({ identity, taskQueue, version, port: 0, host: '127.0.0.1' });

@@ -162,6 +162,25 @@ describe('deployment version', () => {
       },
     );
   });
+  it('TEMPORAL_WORKER_VERSIONING: on (the default, also when empty) gives the version, off none', () => {
+    const version = { deploymentName: 'calculation', buildId: 'dev' };
+    assert.deepEqual(readDeploymentVersion({ TEMPORAL_WORKER_VERSIONING: '' }), version);
+    assert.deepEqual(readDeploymentVersion({ TEMPORAL_WORKER_VERSIONING: 'on' }), version);
+    assert.equal(
+      readDeploymentVersion({ TEMPORAL_WORKER_VERSIONING: 'off', TEMPORAL_WORKER_BUILD_ID: 'v2' }),
+      undefined,
+    );
+  });
+  for (const bad of ['yes', 'ON', 'false', ' off']) {
+    it(`refuses TEMPORAL_WORKER_VERSIONING=${JSON.stringify(bad)} with the contract's rule`, () => {
+      const err = refusal(() => readDeploymentVersion({ TEMPORAL_WORKER_VERSIONING: bad }));
+      assert.equal(err.variable, 'TEMPORAL_WORKER_VERSIONING');
+      assert.equal(
+        err.message,
+        `invalid setting TEMPORAL_WORKER_VERSIONING=${JSON.stringify(bad)}: expected on or off`,
+      );
+    });
+  }
   for (const bad of ['a b', 'a/b', 'b'.repeat(65), 'é']) {
     it(`refuses the build id ${JSON.stringify(bad.slice(0, 10))} with the contract's rule`, () => {
       const err = refusal(() => readDeploymentVersion({ TEMPORAL_WORKER_BUILD_ID: bad }));

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     metrics_host: str = "127.0.0.1"
     health_port: Port = None
     health_host: str = CONTRACT["probe"]["defaultHost"]
+    temporal_worker_versioning: Literal["on", "off"] = DEPLOY["versioning"]["default"]
     temporal_deployment_name: str = DEPLOY["defaultName"]
     temporal_worker_build_id: str = Field(
         DEPLOY["defaultBuildId"], pattern=DEPLOY["buildIdPattern"]

@@ -90,9 +90,11 @@ async def run(settings: Settings, connect: ClientConnectConfig, identity: str) -
     version = WorkerDeploymentVersion(
         settings.temporal_deployment_name, settings.temporal_worker_build_id
     )
+    versioned = settings.temporal_worker_versioning == "on"  # off: an unversioned worker
     queue = STEP["taskQueue"]
     readiness = {"status": "starting", "identity": identity, "task_queue": queue}
-    readiness |= {"build_id": version.build_id, "deployment": version.deployment_name}
+    if versioned:
+        readiness |= {"build_id": version.build_id, "deployment": version.deployment_name}
     if settings.health_port is not None:  # before connecting, so that a taken port stops us now
         probe.serve(settings.health_host, settings.health_port, readiness)
     signals: asyncio.Queue[signal.Signals] = asyncio.Queue()
@@ -127,7 +129,10 @@ async def run(settings: Settings, connect: ClientConnectConfig, identity: str) -
         identity=identity,
         graceful_shutdown_timeout=grace,
         # One version of the deployment that every worker shares; the workflow is pinned to it.
-        deployment_config=WorkerDeploymentConfig(version=version, use_worker_versioning=True),
+        # None with TEMPORAL_WORKER_VERSIONING=off: the worker polls unversioned.
+        deployment_config=WorkerDeploymentConfig(version=version, use_worker_versioning=True)
+        if versioned
+        else None,
     )
     # A fatal worker error cancels this task and leaves the block with that error.
     async with worker:
@@ -136,7 +141,8 @@ async def run(settings: Settings, connect: ClientConnectConfig, identity: str) -
             await asyncio.sleep(0.02)
         if signals.empty():
             readiness["status"] = "ready"
-            log.info("worker ready: polling %s as %s", queue, version.to_canonical_string())
+            shown = version.to_canonical_string() if versioned else "an unversioned worker"
+            log.info("worker ready: polling %s as %s", queue, shown)
         signum = await signals.get()
         readiness["status"] = "stopping"  # no new tasks from now on; those in flight still finish
         log.info("%s received: draining for up to %s", signum.name, grace)

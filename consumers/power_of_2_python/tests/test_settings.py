@@ -216,3 +216,18 @@ def test_invalid_build_id(load: Load, value: str) -> None:
     assert _refused(load, "TEMPORAL_WORKER_BUILD_ID", value) == (
         f"String should match pattern '{VERSION['buildIdPattern']}'"
     )
+
+
+def test_worker_versioning_switch(load: Load) -> None:
+    switch = VERSION["versioning"]
+    assert switch["variable"].lower() in Settings.model_fields
+    assert load().temporal_worker_versioning == switch["default"] == "on"
+    assert load(TEMPORAL_WORKER_VERSIONING="").temporal_worker_versioning == "on"
+    assert load(TEMPORAL_WORKER_VERSIONING="off").temporal_worker_versioning == "off"
+    assert load(TEMPORAL_WORKER_VERSIONING="on").temporal_worker_versioning == "on"
+
+
+@pytest.mark.parametrize("value", ["yes", "ON", "false", " off"])
+def test_invalid_worker_versioning(load: Load, value: str) -> None:
+    expected = " or ".join(f"'{v}'" for v in VERSION["versioning"]["values"])
+    assert _refused(load, "TEMPORAL_WORKER_VERSIONING", value) == f"Input should be {expected}"
