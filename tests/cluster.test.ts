@@ -11,10 +11,9 @@
  * against the embedded dev server's, under the same load in the same run.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { CLUSTER_FILES, must } from '../deploy/engine';
-import { composeProject, type ComposeProject, type Container } from './compose-project';
+import { composeProject, cpuPerCalculation, pidsOf, type ComposeProject, type Container } from './compose-project';
 import { pool } from './pool';
 import { startStack } from './stack';
 import { finalResult, startCalculation } from './user-checks';
@@ -183,38 +182,6 @@ async function underFault(first: number, kill: () => Container[]): Promise<void>
     `WorkflowType = 'CalculateWorkflow' AND StartTime >= '${since.toISOString()}'`,
   );
   assert.equal(count.count, CALCULATIONS);
-}
-
-/** CPU seconds of the processes with these host pids so far, from /proc as the benchmark reads it. */
-function cpuSeconds(pids: number[]): number {
-  return pids.reduce((sum, pid) => {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return sum + (Number(fields[11]) + Number(fields[12])) / 100;
-    } catch {
-      return sum; // ended meanwhile
-    }
-  }, 0);
-}
-
-const pidsOf = (c: Container) =>
-  must('docker', ['top', c.id, '-eo', 'pid']).split('\n').slice(1).map(Number).filter(Boolean);
-
-/** Milliseconds of CPU per calculation of each group of pids, over `count` calculations 8 at a time. */
-async function cpuPerCalculation<K extends string>(
-  groups: Record<K, number[]>,
-  startOne: (n: bigint) => Promise<unknown>,
-  count: number,
-): Promise<Record<K, number>> {
-  const entries = Object.entries(groups) as [K, number[]][];
-  const before = entries.map(([, pids]) => cpuSeconds(pids));
-  await pool(
-    Array.from({ length: count }, (_, i) => BigInt(i + 2)),
-    8,
-    startOne,
-  );
-  const spent = entries.map(([name, pids], i) => [name, ((cpuSeconds(pids) - before[i]!) * 1000) / count]);
-  return Object.fromEntries(spent) as Record<K, number>;
 }
 
 before(async () => {

@@ -2,7 +2,8 @@
  * A compose project of the production file for a test: the engine started if none answers,
  * the stand-in images built, the project up on free host ports under a name of its own, with
  * its own database password and payload key, and taken down with its volume at the end.
- * compose.test.ts runs the single server, cluster.test.ts the three nodes of deploy/cluster.yml.
+ * compose.test.ts runs the single server, cluster.test.ts the three nodes of deploy/cluster.yml;
+ * both measure the server's CPU per calculation with the helpers at the end.
  */
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -14,6 +15,7 @@ import { dataConverter, readPayloadSettings } from '@calc/runtime';
 import { compose, ensureEngine, must } from '../deploy/engine';
 import { buildImages } from '../deploy/standins/images';
 import { ROOT } from '../stack/topology';
+import { pool } from './pool';
 import { freePort } from './stack';
 import { startCalculation, type Target } from './user-checks';
 
@@ -43,6 +45,8 @@ export interface ComposeProject {
   /** The Compose network, for a one-off container of the admin tools. */
   network: string;
   up: (...args: string[]) => void;
+  /** `up` with some settings other than the project's (e.g. the steps' waits): the services that read them are recreated. */
+  upWith: (settings: Record<string, string>, ...args: string[]) => void;
   containers: (service?: string) => Container[];
   /** The container whose hostname a worker identity (`<step>-<language>-<n>@<host>:<pid>`) names. */
   containerOf: (identity: string) => Container;
@@ -73,7 +77,10 @@ export async function composeProject(
   };
   const unset = Object.fromEntries(interpolated.filter((v) => !(v in env)).map((v) => [v, undefined]));
   const project = compose(name, { ...unset, ...env }, files);
-  const up = (...args: string[]) => project.show('up', '--detach', '--wait', '--wait-timeout', '600', ...args);
+  const upArgs = ['up', '--detach', '--wait', '--wait-timeout', '600'];
+  const up = (...args: string[]) => project.show(...upArgs, ...args);
+  const upWith = (changed: Record<string, string>, ...args: string[]) =>
+    compose(name, { ...unset, ...env, ...changed }, files).show(...upArgs, ...args);
   // Left by a run that was interrupted: start from nothing.
   project.run('down', '--volumes', '--remove-orphans');
   started = Date.now();
@@ -126,6 +133,7 @@ export async function composeProject(
     target,
     network: `${name}_default`,
     up,
+    upWith,
     containers,
     containerOf: (identity) => {
       const host = /@([^:]+):/.exec(identity)?.[1];
@@ -153,4 +161,37 @@ export async function composeProject(
       await stopEngine();
     },
   };
+}
+
+/** CPU seconds of the processes with these host pids so far, from /proc as the benchmark reads it. */
+export function cpuSeconds(pids: number[]): number {
+  return pids.reduce((sum, pid) => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return sum + (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      return sum; // ended meanwhile
+    }
+  }, 0);
+}
+
+/** The host pids of a container's processes. */
+export const pidsOf = (c: Container) =>
+  must('docker', ['top', c.id, '-eo', 'pid']).split('\n').slice(1).map(Number).filter(Boolean);
+
+/** Milliseconds of CPU per calculation of each group of pids, over `count` calculations 8 at a time. */
+export async function cpuPerCalculation<K extends string>(
+  groups: Record<K, number[]>,
+  startOne: (n: bigint) => Promise<unknown>,
+  count: number,
+): Promise<Record<K, number>> {
+  const entries = Object.entries(groups) as [K, number[]][];
+  const before = entries.map(([, pids]) => cpuSeconds(pids));
+  await pool(
+    Array.from({ length: count }, (_, i) => BigInt(i + 2)),
+    8,
+    startOne,
+  );
+  const spent = entries.map(([name, pids], i) => [name, ((cpuSeconds(pids) - before[i]!) * 1000) / count]);
+  return Object.fromEntries(spent) as Record<K, number>;
 }

@@ -6,13 +6,16 @@
  * if none answers and stopped again only then; the project runs on free host ports, under a
  * name of its own, and is taken down with its volume at the end.
  *
- * Each fault prints its measured recovery time.
+ * Each fault prints its measured recovery time. Last, the cost of a calculation to the server:
+ * the CPU of the Temporal server's container and of PostgreSQL, and what the server's own
+ * Prometheus metrics count (tasks matched at once or persisted first, task writes, timers),
+ * printed, not judged, beside checks that every calculation was exact and every task counted.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { STEPS } from '@calc/contracts';
 import { must, run } from '../deploy/engine';
-import { composeProject, seconds, type ComposeProject } from './compose-project';
+import { composeProject, cpuPerCalculation, pidsOf, seconds, type ComposeProject } from './compose-project';
 import { runningOn, stepRuns } from './history';
 import { assertStepsByLanguage, finalResult, userChecks, type Target } from './user-checks';
 
@@ -25,6 +28,48 @@ const up = (...args: string[]) => stack.up(...args);
 const containers = (service?: string) => stack.containers(service);
 const containerOf = (identity: string) => stack.containerOf(identity);
 const start = (n: bigint) => stack.start(n);
+
+/** Every sample of the Temporal server's Prometheus metrics, read inside its container. */
+function serverMetrics(): { name: string; labels: Record<string, string>; value: number }[] {
+  const text = stack.project.must('exec', '-T', 'temporal', 'wget', '-q', '-O', '-', 'http://127.0.0.1:8000/metrics');
+  return text
+    .split('\n')
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => {
+      const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)/.exec(line)!;
+      const labels = Object.fromEntries(
+        [...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1]!, l[2]!]),
+      );
+      return { name: m[1]!, labels, value: Number(m[3]) };
+    });
+}
+
+/** The counters this test reads, each summed over every other label. */
+function serverCounters() {
+  const samples = serverMetrics();
+  const sum = (name: string, operation: (op: string) => boolean = () => true) =>
+    samples
+      .filter((s) => s.name === name && operation(s.labels.operation ?? ''))
+      .reduce((total, s) => total + s.value, 0);
+  const timerOperations = [
+    ...new Set(
+      samples
+        .filter((s) => s.name === 'task_requests' && s.labels.operation?.startsWith('TimerActive'))
+        .map((s) => s.labels.operation!),
+    ),
+  ];
+  return {
+    /** The names of the kind read here, for a message when one is missing. */
+    names: [...new Set(samples.map((s) => s.name))].filter((n) =>
+      /poll_success|task_requests|persistence_requests/.test(n),
+    ),
+    pollSuccess: sum('poll_success'),
+    pollSuccessSync: sum('poll_success_sync'),
+    createTasks: sum('persistence_requests', (op) => op === 'CreateTasks'),
+    timerTasks: sum('task_requests', (op) => op.startsWith('TimerActive')),
+    timers: Object.fromEntries(timerOperations.map((op) => [op, sum('task_requests', (o) => o === op)])),
+  };
+}
 
 /**
  * The power_of_2 containers that took work, from batches of concurrent calculations (each
@@ -210,5 +255,66 @@ describe('faults in containers', () => {
     console.log(`[compose] down and up again: healthy ${seconds(downAt)} s later`);
     assert.deepEqual(await finalResult(target.api, id), target.completed(id, n));
     assertStepsByLanguage(await stepRuns(target.client, id));
+  });
+});
+
+describe('the cost of a calculation to the production server', () => {
+  it('CPU of the server and PostgreSQL, and the server’s own counts, per calculation', async () => {
+    // As deploy/cluster.yml is measured (docs/cluster.md): 200 calculations, 8 at a time, 0.3 s in each step.
+    const count = 200;
+    const waits = { ACTIVITY_1_WAIT_TIMEOUT: '0.3', ACTIVITY_2_WAIT_TIMEOUT: '0.3', ACTIVITY_3_WAIT_TIMEOUT: '0.3' };
+    stack.upWith(waits);
+    const groups = {
+      server: containers('temporal').flatMap(pidsOf),
+      postgres: containers('postgresql').flatMap(pidsOf),
+    };
+    const before = serverCounters();
+    const cpu = await cpuPerCalculation(
+      groups,
+      async (n) => {
+        const id = await start(n);
+        assert.deepEqual(await finalResult(target.api, id), target.completed(id, n));
+      },
+      count,
+    );
+    // Each calculation leaves timers behind that fire after it ended, each then processed as a
+    // timer task: one per workflow task (its timeout, 10 s) and one per step (its heartbeat
+    // timeout, 5 s), 7 at least. Counted once they have all fired: 15 s on, or later on a slow machine.
+    await new Promise((r) => setTimeout(r, 15_000));
+    let after = serverCounters();
+    for (let i = 0; i < 60 && after.timerTasks - before.timerTasks < 7 * count; i++) {
+      await new Promise((r) => setTimeout(r, 2000));
+      after = serverCounters();
+    }
+    const per = (a: number, b: number) => (a - b) / count;
+    const polled = after.pollSuccess - before.pollSuccess;
+    const sync = after.pollSuccessSync - before.pollSuccessSync;
+    const createTasks = after.createTasks - before.createTasks;
+    const timerTasks = after.timerTasks - before.timerTasks;
+    const timers = Object.entries(after.timers)
+      .map(([op, v]) => `${op} ${per(v, before.timers[op] ?? 0).toFixed(2)}`)
+      .join(', ');
+    console.log(
+      `[compose] per calculation (${count}, 8 at a time, 0.3 s a step): CPU of the server ${cpu.server.toFixed(1)} ms ` +
+        `+ PostgreSQL ${cpu.postgres.toFixed(1)} ms = ${(cpu.server + cpu.postgres).toFixed(1)} ms; ` +
+        `tasks handed to a poller ${(polled / count).toFixed(2)} (poll_success), matched at once ${(sync / count).toFixed(2)} ` +
+        `(poll_success_sync), from the persisted backlog ${((polled - sync) / count).toFixed(2)}; ` +
+        `persistence_requests CreateTasks ${(createTasks / count).toFixed(2)}; task_requests TimerActive* ` +
+        `${(timerTasks / count).toFixed(2)} (${timers})`,
+    );
+    // Every calculation was exact (above); every one of its 4 workflow tasks and 3 activity
+    // tasks went through matching to a poller, a task that did not match at once was written,
+    // and every timer a calculation sets was processed.
+    assert.ok(
+      polled >= 7 * count,
+      `poll_success rose by ${polled}, fewer than 7 for each of ${count} calculations; metrics: ${after.names.join(' ')}`,
+    );
+    assert.ok(sync <= polled, `poll_success_sync ${sync} > poll_success ${polled}`);
+    if (polled > sync) assert.ok(createTasks > 0, `${polled - sync} tasks from the backlog, but no CreateTasks`);
+    assert.ok(
+      timerTasks >= 7 * count,
+      `${timerTasks} TimerActive tasks, fewer than 7 for each of ${count} calculations`,
+    );
+    assert.ok(cpu.server > 0 && cpu.postgres > 0);
   });
 });
