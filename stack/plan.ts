@@ -55,6 +55,7 @@ export function plan(processes: LocalProcess[], dataDir: string, temporalAddress
     TEMPORAL_NAMESPACE: settings.TEMPORAL_NAMESPACE,
     TEMPORAL_PORT: String(settings.TEMPORAL_PORT),
     TEMPORAL_UI_PORT: String(ui),
+    TEMPORAL_DEV_SERVER_ARGS: settings.TEMPORAL_DEV_SERVER_ARGS,
     API_PORT: String(settings.API_PORT),
     API_HOST: settings.API_HOST,
     STACK_DATA_DIR: dataDir,
@@ -67,12 +68,13 @@ export function plan(processes: LocalProcess[], dataDir: string, temporalAddress
   const next: Record<string, number> = {};
   return processes.map((p) => {
     const portsByName = Object.fromEntries(
-      p.ports.map((name) => {
+      p.ports.flatMap((name) => {
+        if (name === 'METRICS_PORT' && !settings.STACK_WORKER_METRICS) return [];
         const base = PER_INSTANCE_PORTS[name];
-        if (!base) return [name, settings[name as keyof typeof settings] as number];
+        if (!base) return [[name, settings[name as keyof typeof settings] as number]];
         const value = next[name] ?? (settings[base as keyof typeof settings] as number);
         next[name] = value + 1;
-        return [name, value];
+        return [[name, value]];
       }),
     );
     const env: Record<string, string> = {
@@ -86,9 +88,16 @@ export function plan(processes: LocalProcess[], dataDir: string, temporalAddress
 
 const shellQuote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
 
-/** The shell command concurrently runs: the argv with `{NAME}` filled in from the process's env. */
+/**
+ * The shell command concurrently runs: the argv with `{NAME}` filled in from the process's env,
+ * and an argument `{...NAME}` replaced by the words of that setting, none when it is empty.
+ */
 export function shellCommand(p: Planned): string {
-  const argv = p.command.map((arg) => arg.replace(/\{([A-Z0-9_]+)\}/g, (_, name: string) => p.env[name] ?? ''));
+  const argv = p.command.flatMap((arg) => {
+    const spread = /^\{\.\.\.([A-Z0-9_]+)\}$/.exec(arg);
+    if (spread) return (p.env[spread[1]!] ?? '').split(/\s+/).filter(Boolean);
+    return [arg.replace(/\{([A-Z0-9_]+)\}/g, (_, name: string) => p.env[name] ?? '')];
+  });
   const [program, ...args] = argv;
   // Paths in the topology are from the repository root (or the service's cwd); `node` is on PATH.
   const executable = program!.includes('/') ? resolve(p.cwd, program!) : program!;

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { temporal } from '@temporalio/proto';
@@ -81,7 +82,11 @@ async function scrapeAll(): Promise<Record<string, Samples>> {
   const entries = await Promise.all(
     workers().map(async (p) => [p.name, await scrape(`http://127.0.0.1:${p.ports.METRICS_PORT}/metrics`)] as const),
   );
-  return { ...Object.fromEntries(entries), api: await scrape(`${stack.api}/metrics`) };
+  return {
+    ...Object.fromEntries(entries),
+    api: await scrape(`${stack.api}/metrics`),
+    temporal: await scrape(stack.temporalMetrics),
+  };
 }
 
 describe('metrics', () => {
@@ -116,9 +121,45 @@ describe('metrics', () => {
       }
     }
 
+    // The server's own endpoint: 4 workflow tasks and 3 activity tasks handed to the workers.
+    assert.ok(
+      grew('temporal', 'poll_success') >= 7,
+      `server: poll_success grew by ${grew('temporal', 'poll_success')}`,
+    );
+
     const started = 'calc_api_http_request_duration_seconds_count{method="POST",route="/",status="202"}';
     assert.equal(grew('api', started), 1, started);
     assert.ok(grew('api', 'calc_api_http_request_duration_seconds_count') >= 2, 'API request duration histogram');
+  });
+});
+
+describe('launcher settings for measurements', () => {
+  it('STACK_WORKER_METRICS=off serves no worker metrics; TEMPORAL_DEV_SERVER_ARGS reach the server', async () => {
+    const flags = [
+      '--dynamic-config-value=history.enableBestEffortDeleteTasksOnWorkflowUpdate=true',
+      '--dynamic-config-value=limit.maxIDLength=200',
+    ];
+    const other = await startStack({
+      ...ZERO_WAITS,
+      STACK_WORKER_METRICS: 'off',
+      TEMPORAL_DEV_SERVER_ARGS: flags.join(' '),
+    });
+    try {
+      const res = await fetch(`${other.api}/?number=3`, { method: 'POST' });
+      const { workflow_id: id } = (await res.json()) as { workflow_id: string };
+      const done = (await (await fetch(`${other.api}/result/${id}?wait=30`)).json()) as { result: string };
+      assert.equal(done.result, '79766443076872509863361');
+      assert.deepEqual(
+        other.processes().filter((p) => p.ports.METRICS_PORT !== undefined),
+        [],
+        'no process has a METRICS_PORT',
+      );
+      const server = other.processes().find((p) => p.service === 'temporal')!;
+      const argv = readFileSync(`/proc/${server.pid}/cmdline`, 'utf8').split('\0');
+      for (const flag of flags) assert.ok(argv.includes(flag), `${flag} in ${argv.join(' ')}`);
+    } finally {
+      await other.stop();
+    }
   });
 });
 

@@ -74,6 +74,8 @@ export interface RunningStack {
   dataDir: string;
   api: string;
   ui: string;
+  /** The embedded server's Prometheus endpoint (none when TEMPORAL_ADDRESS names another server). */
+  temporalMetrics: string;
   temporalAddress: string;
   /** A client that reads and writes the stack's payloads: its codec, with its keys. */
   client: Client;
@@ -110,13 +112,14 @@ export async function startStack(
   // Never the defaults, which a `make up` running beside the tests holds; one block of
   // consecutive free ports, so that no two of them can be the same.
   const metrics = instances('METRICS_PORT');
-  const base = await freePort(3 + metrics + instances('HEALTH_PORT'));
+  const base = await freePort(4 + metrics + instances('HEALTH_PORT'));
   const ports = {
     TEMPORAL_PORT: base,
     TEMPORAL_UI_PORT: base + 1,
     API_PORT: base + 2,
-    METRICS_BASE_PORT: base + 3,
-    HEALTH_BASE_PORT: base + 3 + metrics,
+    TEMPORAL_METRICS_PORT: base + 3,
+    METRICS_BASE_PORT: base + 4,
+    HEALTH_BASE_PORT: base + 4 + metrics,
   };
   const dataDir = given ?? mkdtempSync(join(tmpdir(), 'calc-stack-'));
   const stateFile = join(dataDir, 'stack.json');
@@ -197,6 +200,7 @@ export async function startStack(
     dataDir,
     api: `http://127.0.0.1:${ports.API_PORT}`,
     ui: `http://127.0.0.1:${ports.TEMPORAL_UI_PORT}`,
+    temporalMetrics: `http://127.0.0.1:${ports.TEMPORAL_METRICS_PORT}/metrics`,
     temporalAddress,
     client: new Client({ connection, dataConverter: converter }),
     dataConverter: converter,
