@@ -33,6 +33,8 @@ export interface AppDeps {
 export async function buildApp({ client, config, logger, codec }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
+    // One line per request, once answered (below), instead of Fastify's two.
+    disableRequestLogging: true,
     bodyLimit: 1024,
     // The codec routes take JSON maps with keys of the caller's choosing: a `__proto__` or
     // `constructor.prototype` key is dropped (it can be no payload's metadata), not a 400.
@@ -56,6 +58,9 @@ export async function buildApp({ client, config, logger, codec }: AppDeps): Prom
   // Tracing, the OpenAPI document and the method check see routes added after them only:
   // they come first.
   const answerOtherMethods = methodNotAllowed(app);
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  });
   await app.register(tracing);
   await app.register(swagger, schemaOptions);
   await app.register(metrics, schemaOptions);
