@@ -10,6 +10,12 @@ const NAMED_STACKS = {
   'tracing-on': (sink: string) => ({ tag: 'traced', label: 'traced', env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink } }),
   // Every process logs at least a line per step or request at info: what that costs.
   'logs-warn': () => ({ tag: 'quiet', label: 'logging warnings only', env: { LOG_LEVEL: 'warn' } }),
+  'metrics-off': () => ({ tag: 'nometrics', label: 'no worker metrics', env: { STACK_WORKER_METRICS: 'off' } }),
+  'versioning-off': () => ({
+    tag: 'unversioned',
+    label: 'unversioned workers',
+    env: { TEMPORAL_WORKER_VERSIONING: 'off' },
+  }),
 };
 type NamedStack = keyof typeof NAMED_STACKS;
 /** A named stack, or one with the given environment (`NAME=value`, several joined by `+`). */
@@ -68,8 +74,9 @@ export function loadBenchConfig(env: Record<string, string | undefined>) {
     quick,
     latencyCalcs: whole('BENCH_LATENCY_CALCS', quick ? 20 : 200),
     warmupCalcs: whole('BENCH_WARMUP_CALCS', quick ? 5 : 30),
-    windowSeconds: whole('BENCH_SECONDS', quick ? 3 : 20, 3600),
+    windowSeconds: whole('BENCH_SECONDS', quick ? 3 : 10, 3600),
     windowCalcs: whole('BENCH_MIN_CALCS', quick ? 60 : 500),
+    windows: whole('BENCH_WINDOWS', quick ? 1 : 3, 99),
     concurrencies: read('BENCH_CONCURRENCY', quick ? [1, 8] : [1, 8, 32, 128], CONCURRENCY_RULE, parseConcurrency),
     apiSeconds: whole('BENCH_API_SECONDS', quick ? 2 : 10, 3600),
     apiConnections: whole('BENCH_API_CONNECTIONS', 32),

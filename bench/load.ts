@@ -10,12 +10,18 @@ import { calculate, WORKFLOW_TASK_QUEUE, WORKFLOW_TYPE } from '@calc/contracts';
 import { loadApiConfig } from '../producers/api/config';
 import { BaselineCalculateWorkflow, BASELINE_WORKFLOW_QUEUE } from './baseline-workflows';
 import type { BenchConfig } from './config';
-import { costs, cpuNow, type MeasuredProcess } from './procs';
+import { costs, cpuNow, serverCounters, type MeasuredProcess, type ServerCounter } from './procs';
 
 /** `api-<tag>` and `direct-<tag>` run on a second stack started with other settings (run.ts). */
-export type VariantKey = 'api' | 'direct' | 'baseline' | `${'api' | 'direct'}-${string}`;
+export type VariantKey = 'api' | 'direct' | 'baseline' | 'describe' | `${'api' | 'direct'}-${string}`;
 
-export type Variant = { key: VariantKey; label: string; calculate: (n: number) => Promise<void> };
+/** `serverMetrics`: the Prometheus endpoint of the Temporal server that serves the variant. */
+export type Variant = {
+  key: VariantKey;
+  label: string;
+  serverMetrics: string;
+  calculate: (n: number) => Promise<void>;
+};
 
 /** Every answer must be exactly n^EXPONENT, computed here with BigInt. */
 function check(n: number, got: unknown): void {
@@ -29,7 +35,12 @@ function check(n: number, got: unknown): void {
  * results come back encrypted. With `other`, the API and direct variants of a second stack
  * started with other settings, keyed `<variant>-<tag>`; no baseline.
  */
-export function variants(api: string, client: Client, other?: { tag: string; label: string }): Variant[] {
+export function variants(
+  api: string,
+  client: Client,
+  serverMetrics: string,
+  other?: { tag: string; label: string },
+): Variant[] {
   // The API passes these to every workflow it starts; the client-started variants pass the same.
   const options = loadApiConfig(process.env).workflowOptions;
   const viaClient = (type: string, taskQueue: string) => async (n: number) => {
@@ -51,14 +62,31 @@ export function variants(api: string, client: Client, other?: { tag: string; lab
   };
   const baseline = viaClient(BaselineCalculateWorkflow.name, BASELINE_WORKFLOW_QUEUE);
   const all: Variant[] = [
-    { key: 'api', label: 'polyglot via API', calculate: viaApi },
-    { key: 'direct', label: 'polyglot, direct start', calculate: viaClient(WORKFLOW_TYPE, WORKFLOW_TASK_QUEUE) },
-    { key: 'baseline', label: 'TypeScript-only baseline', calculate: baseline },
+    { key: 'api', label: 'polyglot via API', serverMetrics, calculate: viaApi },
+    {
+      key: 'direct',
+      label: 'polyglot, direct start',
+      serverMetrics,
+      calculate: viaClient(WORKFLOW_TYPE, WORKFLOW_TASK_QUEUE),
+    },
+    { key: 'baseline', label: 'TypeScript-only baseline', serverMetrics, calculate: baseline },
   ];
   if (!other) return all;
   return all
     .filter((v) => v.key !== 'baseline')
     .map((v) => ({ ...v, key: `${v.key}-${other.tag}` as VariantKey, label: `${v.label}, ${other.label}` }));
+}
+
+/**
+ * Not a calculation: one description of a finished one, as the API asks for on every result
+ * read, so that a window of it gives what a describe costs the server.
+ */
+export function describeVariant(client: Client, workflowId: string, serverMetrics: string): Variant {
+  const calculate = async () => {
+    const { status } = await client.workflow.getHandle(workflowId).describe();
+    if (status.name !== 'COMPLETED') throw new Error(`${workflowId} described as ${status.name}`);
+  };
+  return { key: 'describe', label: 'describe of a finished calculation', serverMetrics, calculate };
 }
 
 /** Inputs cycle through 2..1000 in a scattered order, so result sizes vary from call to call. */
@@ -123,6 +151,8 @@ export type LatencyResult = Awaited<ReturnType<typeof sequentialLatency>>[number
  * what each of `processes` used from the start until the last calculation ended.
  */
 export async function throughputWindow(v: Variant, c: number, config: BenchConfig, processes: MeasuredProcess[] = []) {
+  // Read outside the CPU figures: an answer of the server's metrics endpoint is about 2 MB.
+  const countersBefore = await serverCounters(v.serverMetrics);
   const before = cpuNow(processes);
   const errors = tally();
   const samples: number[] = [];
@@ -149,6 +179,11 @@ export async function throughputWindow(v: Variant, c: number, config: BenchConfi
   const ticker = setInterval(closeIfDone, 50);
   await Promise.all(Array.from({ length: c }, client)).finally(() => clearInterval(ticker));
   const elapsed = ((end ?? performance.now()) - start) / 1000;
+  const cpu = costs(processes, before, finished);
+  const countersAfter = await serverCounters(v.serverMetrics);
+  const server = Object.fromEntries(
+    Object.entries(countersAfter).map(([k, after]) => [k, (after - countersBefore[k as ServerCounter]) / finished]),
+  ) as Record<ServerCounter, number>;
   return {
     variant: v.key,
     concurrency: c,
@@ -160,7 +195,9 @@ export async function throughputWindow(v: Variant, c: number, config: BenchConfi
     perSecond: samples.length / elapsed,
     latency: summarize(samples),
     ...errors,
-    cpu: costs(processes, before, finished),
+    cpu,
+    /** The server's own counters per calculation that ended (procs.ts serverCounters). */
+    server,
   };
 }
 export type ThroughputResult = Awaited<ReturnType<typeof throughputWindow>>;

@@ -5,7 +5,7 @@
 import { BASELINE_SERVICE } from './procs';
 import { envText } from './config';
 import type { VariantKey } from './load';
-import { best, costSummary, ratios, servedBy, windowOf, type BenchResults, type CostSummary } from './results';
+import { point, ratios, servedBy, type BenchResults, type Point } from './results';
 
 const fixed = (digits: number) => (v: number | undefined) => (Number.isFinite(v) ? v!.toFixed(digits) : '-');
 const [n1, n2] = [fixed(1), fixed(2)];
@@ -22,31 +22,39 @@ const HEX: Record<string, string> = { red: '#d62728', blue: '#1f77b4', green: '#
 type View = { r: BenchResults; keys: VariantKey[]; concurrencies: number[]; labelOf: (k: VariantKey) => string };
 
 const COST_COLUMNS = ['Temporal server', 'workflow worker', 'API', 'ours', 'server + ours'];
-const costCells = (x: CostSummary) => [x.server, x.workflowWorker, x.api, x.ours, x.server + x.ours];
+const costCells = ({ cost: x }: Point) => [x.server, x.workflowWorker, x.api, x.ours, x.total];
+/** The median of a point's windows, with the lowest and highest window: `12.3 (11.9-13.0)`. */
+const spread = (p: Point) => `${n1(p.perSecond)} (${n1(p.lowest)}-${n1(p.highest)})`;
 
 function throughputSection({ r, keys, concurrencies, labelOf }: View) {
-  const perSecond = (k: VariantKey, c: number) => windowOf(r.throughput, k, c)?.perSecond ?? 0;
   const cell = (k: VariantKey, c: number) => {
-    const t = windowOf(r.throughput, k, c);
-    return t ? `${n1(t.perSecond)} (p50 ${n1(t.latency.p50)} ms, n=${t.completed}, ${n1(t.seconds)} s)` : '-';
+    const p = point(r.throughput, k, c);
+    return p ? `${spread(p)}, p50 ${n1(p.p50)} ms, n=${p.completed}` : '-';
   };
+  const windows = r.throughput.filter((t) => t.variant === keys[0] && t.concurrency === concurrencies[0]).length;
   return [
     '## Throughput, closed loop (calculations completed per second)',
+    '',
+    `The median of ${windows} windows per variant and concurrency, taken in turns, with the lowest and ` +
+      "highest window in parentheses; p50 is the median of the windows' p50 latencies.",
     '',
     table(
       ['concurrency', ...keys.map(labelOf)],
       concurrencies.map((c) => [String(c), ...keys.map((k) => cell(k, c))]),
     ),
     '',
-    `Throughput errors: ${r.throughput.map((t) => `${t.variant}@${t.concurrency}=${t.errors}`).join(', ')}.`,
+    `Throughput errors: ${keys.flatMap((k) => concurrencies.map((c) => `${k}@${c}=${point(r.throughput, k, c)?.errors ?? '-'}`)).join(', ')}.`,
     '',
     '```mermaid',
     `%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "${keys.map((k) => HEX[LINE_COLOR[k] ?? '']).join(', ')}"}}}}%%`,
     'xychart-beta',
-    '  title "Throughput vs concurrency"',
+    '  title "Throughput vs concurrency (medians)"',
     `  x-axis "concurrent clients" [${concurrencies.map((c) => `"${c}"`).join(', ')}]`,
     '  y-axis "calculations / s"',
-    ...keys.map((k) => `  line "${labelOf(k)}" [${concurrencies.map((c) => perSecond(k, c).toFixed(1)).join(', ')}]`),
+    ...keys.map(
+      (k) =>
+        `  line "${labelOf(k)}" [${concurrencies.map((c) => n1(point(r.throughput, k, c)?.perSecond ?? 0)).join(', ')}]`,
+    ),
     '```',
     '',
     `Lines: ${keys.map((k) => `${LINE_COLOR[k]}: ${labelOf(k)}`).join('; ')}.`,
@@ -55,61 +63,120 @@ function throughputSection({ r, keys, concurrencies, labelOf }: View) {
 }
 
 function costSection({ r, keys, concurrencies, labelOf }: View) {
-  const windows = keys.flatMap((k) => concurrencies.flatMap((c) => windowOf(r.throughput, k, c) ?? []));
-  const summaries = windows.flatMap((t) => costSummary(t) ?? []);
-  if (summaries.length === 0) return [];
+  const points = keys.flatMap((k) => concurrencies.flatMap((c) => point(r.throughput, k, c) ?? []));
+  if (!points.some((p) => Number.isFinite(p.cost.server))) return [];
   const perProcess = keys.flatMap((k) => {
-    const cpus = concurrencies.map((c) => servedBy(k, windowOf(r.throughput, k, c)?.cpu ?? []));
-    const names = [...new Set(cpus.flat().map((p) => p.name))];
-    const rows = names.map((name) => [name, ...cpus.map((cpu) => n1(cpu.find((p) => p.name === name)?.perCalcMs))]);
+    const ps = concurrencies.map((c) => point(r.throughput, k, c));
+    const names = [
+      ...new Set(ps.flatMap((p) => p?.windows.flatMap((t) => servedBy(k, t.cpu).map((x) => x.name)) ?? [])),
+    ];
+    const rows = names.map((name) => [name, ...ps.map((p) => n1(p?.perProcess(name)))]);
     return [`${labelOf(k)}:`, '', table(['process', ...concurrencies.map((c) => `c=${c}`)], rows), ''];
+  });
+  const counters = points.map((p) => {
+    const s = p.server;
+    return [
+      labelOf(p.windows[0]!.variant),
+      String(p.windows[0]!.concurrency),
+      `${n2(s.pollSync)} of ${n2(s.pollAll)}`,
+      n2(s.createTasks),
+      n2(s.timerTasks),
+      n1(s.persistence),
+    ];
   });
   return [
     '## CPU per calculation (ms)',
     '',
     'CPU time (user + system, from /proc/<pid>/stat) each process used from the start of a throughput window ' +
-      'until its last calculation ended, divided by the calculations that ended. "ours" is our workers and the ' +
-      "API (the baseline's two processes for the baseline); the launcher only relays logs and the bench client " +
-      'is the load generator, so neither is counted.',
+      'until its last calculation ended, divided by the calculations that ended; the median of the windows. ' +
+      '"ours" is our workers and the API (the baseline\'s two processes for the baseline); the launcher only ' +
+      'relays logs and the bench client is the load generator, so neither is counted.',
     '',
     table(
       ['variant', 'concurrency', ...COST_COLUMNS, 'bench client'],
-      summaries.map((x) => [labelOf(x.variant), String(x.concurrency), ...[...costCells(x), x.benchClient].map(n1)]),
+      points.map((p) => [
+        labelOf(p.windows[0]!.variant),
+        String(p.windows[0]!.concurrency),
+        ...[...costCells(p), p.cost.benchClient].map(n1),
+      ]),
     ),
     '',
-    'Each process, per variant (ms per calculation):',
+    'Each process, per variant (ms per calculation, medians):',
     '',
     ...perProcess,
+    "## The Temporal server's own counters per calculation",
+    '',
+    "From the server's Prometheus endpoint before and after each window, medians: tasks handed to a waiting " +
+      'poller at once among all tasks handed out (a calculation needs 4 workflow tasks and 3 activity tasks), ' +
+      'tasks written to the database for later (CreateTasks), timer tasks processed (mostly workflow-task ' +
+      'timeouts that fire after the calculation ended, so they land in a later window), and every persistence request.',
+    '',
+    table(
+      ['variant', 'concurrency', 'matched at once', 'CreateTasks', 'timer tasks', 'persistence requests'],
+      counters,
+    ),
+    '',
   ];
 }
 
+/** What a describe, the API's one per result read, costs against a whole calculation. */
+function describeSection({ r }: View) {
+  const d = point(r.describe, 'describe', r.describe[0]?.concurrency ?? 0);
+  if (!d) return [];
+  const calc = point(r.throughput, 'api', d.windows[0]!.concurrency);
+  const share = (d.cost.server / (calc?.cost.total ?? NaN)) * 100;
+  return [
+    '## The describe per result read',
+    '',
+    `Describing one finished calculation, ${d.windows[0]!.concurrency} clients, ${d.windows.length} windows: ` +
+      `${spread(d)} describes/s; per describe the server spent ${n2(d.cost.server)} ms of CPU and the ` +
+      `client ${n2(d.cost.benchClient)} ms, ${n1(share)} % of a whole calculation via the API at that ` +
+      `concurrency (${n1(calc?.cost.total)} ms, server + ours).`,
+    '',
+  ];
+}
+
+const COUNTERS = ['tasks matched at once', 'timer tasks'];
+
 function comparisonSection({ r: { comparison: e }, labelOf }: View) {
   if (!e) return [];
-  const rows = (['api', 'direct'] as const).flatMap((k) =>
-    [k, ...e.stacks.map((x) => `${k}-${x.tag}` as VariantKey)].map((variant) => {
-      const cost = e.throughput.filter((t) => t.variant === variant).flatMap((t) => costSummary(t) ?? []);
-      const mean = (i: number) => cost.reduce((a, x) => a + costCells(x)[i]!, 0) / cost.length;
+  const c = e.concurrency;
+  const rows = (['api', 'direct'] as const).flatMap((k) => {
+    const base = point(e.throughput, k, c);
+    return [k, ...e.stacks.map((x) => `${k}-${x.tag}` as VariantKey)].map((variant) => {
+      const p = point(e.throughput, variant, c);
+      const delta = (p?.cost.total ?? NaN) - (base?.cost.total ?? NaN);
       return [
         labelOf(variant),
         n1(e.latency.find((l) => l.variant === variant)?.summary.p50),
-        n1(best(e.throughput, variant)?.perSecond),
-        ...COST_COLUMNS.map((_, i) => n1(mean(i))),
+        p ? spread(p) : '-',
+        ...(p ? costCells(p) : []).map(n1),
+        p ? `${n2(p.server.pollSync)} of ${n2(p.server.pollAll)}` : '-',
+        n2(p?.server.timerTasks),
+        variant === k
+          ? ''
+          : `${delta >= 0 ? '+' : ''}${n1(delta)} (${n1((delta / (base?.cost.total ?? NaN)) * 100)} %)`,
       ];
-    }),
-  );
+    });
+  });
   const stacks = e.stacks.map((x) => (x.label.includes(envText(x.env)) ? x.label : `${x.label} (${envText(x.env)})`));
+  const windows = e.throughput.filter((t) => t.variant === 'api').length;
   return [
     '## Other settings against the default',
     '',
     `The same pipeline on ${e.stacks.length === 1 ? 'a second stack' : 'other stacks'} beside the first, ` +
-      `measured in turns with it: ${stacks.join('; ')}. ` +
-      `${e.latency[0]?.summary.count ?? 0} sequential calculations per variant, then two windows per variant at ` +
-      `c=${e.concurrency} (throughput: the better window; CPU: the mean of both, ms per calculation).` +
+      `each with its own server, measured in turns with it: ${stacks.join('; ')}. ` +
+      `${e.latency[0]?.summary.count ?? 0} sequential calculations per variant, then ${windows} windows per ` +
+      `variant at c=${c}; throughput and CPU (ms per calculation) are medians of the windows, and the last ` +
+      'column is the difference in server + ours from the default, in ms and as a share of the default.' +
       (e.stacks.some((x) => x.tag === 'traced')
         ? ` OTLP export requests received from the traced stack: ${e.otlpRequests}.`
         : ''),
     '',
-    table(['variant', 'p50 ms', 'calculations/s', 'server', ...COST_COLUMNS.slice(1)], rows),
+    table(
+      ['variant', 'p50 ms', 'calculations/s', 'server', ...COST_COLUMNS.slice(1), ...COUNTERS, 'against the default'],
+      rows,
+    ),
     '',
   ];
 }
@@ -120,7 +187,7 @@ export function markdown(r: BenchResults): string {
   const keys = r.latency.map((l) => l.variant);
   const concurrencies = [...new Set(r.throughput.map((t) => t.concurrency))].sort((a, b) => a - b);
   const view = { r, keys, concurrencies, labelOf };
-  const errors = [...r.latency, ...r.throughput, ...r.api].reduce((a, x) => a + x.errors, 0);
+  const errors = [...r.latency, ...r.throughput, ...(r.describe ?? []), ...r.api].reduce((a, x) => a + x.errors, 0);
   // Workers against workers: the Temporal server and the API serve both variants alike.
   const workerPeaks = (baseline: boolean) => {
     const workers = r.memoryBeforeApiLoad.filter((p) => p.language && (p.service === BASELINE_SERVICE) === baseline);
@@ -141,9 +208,19 @@ export function markdown(r: BenchResults): string {
     '',
     '## Targets',
     '',
+    'Each judged on medians of the windows.' +
+      (r.previous
+        ? ` "Run before": the same figure in the run of ${r.previous.date}, and how far this one is from it.`
+        : ''),
+    '',
     table(
-      ['ratio', 'value', 'target', 'met', 'detail'],
-      ratios(r).map((x) => [x.name, `${n2(x.value)} ${x.unit}`, x.target, x.met ? 'yes' : 'no', x.detail]),
+      ['ratio', 'value', 'target', 'met', 'detail', ...(r.previous ? ['run before', 'difference'] : [])],
+      ratios(r).map((x) => {
+        const before = r.previous?.targets.find((t) => t.name === x.name)?.value;
+        const change = `${n1(((x.value - (before ?? NaN)) / Math.abs(before ?? NaN)) * 100)} %`;
+        const cells = [x.name, `${n2(x.value)} ${x.unit}`, x.target, x.met ? 'yes' : 'no', x.detail];
+        return r.previous ? [...cells, n2(before), change] : cells;
+      }),
     ),
     '',
     '## Latency, one client in sequence (ms)',
@@ -160,6 +237,7 @@ export function markdown(r: BenchResults): string {
     '',
     ...throughputSection(view),
     ...costSection(view),
+    ...describeSection(view),
     ...comparisonSection(view),
     '## The API alone (autocannon)',
     '',

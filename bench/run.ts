@@ -6,20 +6,21 @@
  */
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
 import { dataConverter, exitOnSettingsError, readPayloadSettings } from '@calc/runtime';
 import { startStack, ZERO_WAITS, type RunningStack } from '../tests/stack';
 import { loadBenchConfig, otherStack, type BenchConfig } from './config';
-import { apiLoad, rotated, sequentialLatency, throughputWindow, variants, type Variant } from './load';
+import { apiLoad, describeVariant, rotated, sequentialLatency, throughputWindow, variants, type Variant } from './load';
 import { machine, memoryOf, stackProcesses, startBaseline, versions, type MeasuredProcess } from './procs';
 import { markdown } from './report';
-import type { BenchResults } from './results';
+import { ratios, type BenchResults } from './results';
 
 const PAUSE_BETWEEN_WINDOWS_MS = 500;
 /** The benchmark's own process: the client side of the direct and baseline variants. */
@@ -30,11 +31,15 @@ const logLatency = (latency: BenchResults['latency']) =>
   latency.forEach((l) => log(`  ${l.variant}: p50 ${l.summary.p50.toFixed(1)} ms, errors ${l.errors}`));
 
 /**
- * A client on the stack's connection with the stack's payload settings: the direct and
- * baseline variants encrypt their input and decrypt their result as the API does.
+ * A client of the stack's server with the stack's payload settings: the direct and baseline
+ * variants encrypt their input and decrypt their result as the API does, over the SDK's Rust
+ * connection as the API's client does, so that the bench client's own CPU in the direct
+ * variant is what the SDK costs the API for the same calls.
  */
-const clientFor = (stack: RunningStack, env: Record<string, string>) =>
-  new Client({ connection: stack.client.connection, dataConverter: dataConverter(readPayloadSettings(env)) });
+async function clientFor(stack: RunningStack, env: Record<string, string>) {
+  const connection = await NativeConnection.connect({ address: stack.temporalAddress });
+  return { client: new Client({ connection, dataConverter: dataConverter(readPayloadSettings(env)) }), connection };
+}
 
 /** A throughput window with the CPU each of `processes` and the bench client used in it, logged. */
 async function costedWindow(v: Variant, c: number, config: BenchConfig, processes: MeasuredProcess[]) {
@@ -69,6 +74,13 @@ async function otlpSink() {
   return { url, requests: () => requests, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
+/** The targets of the run whose results are about to be replaced, to show beside this run's. */
+function previousTargets(file: string): BenchResults['previous'] {
+  if (!existsSync(file)) return undefined;
+  const old = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
+  return { date: old.date, targets: ratios(old).map(({ name, value }) => ({ name, value })) };
+}
+
 async function main(): Promise<void> {
   const config = loadBenchConfig(process.env);
   log(`settings ${JSON.stringify(config)}`);
@@ -89,7 +101,9 @@ async function main(): Promise<void> {
     const baselineStartSeconds = (performance.now() - t) / 1000;
     log(`baseline ready in ${baselineStartSeconds.toFixed(1)} s`);
 
-    const all = variants(stack.api, clientFor(stack, keys));
+    const { client, connection } = await clientFor(stack, keys);
+    stops.push(() => connection.close());
+    const all = variants(stack.api, client, stack.temporalMetrics);
     // Read again for every window: the launcher restarts a replica that exits.
     const processes = () => [...stackProcesses(stack), ...baseline.processes];
     const labels: BenchResults['labels'] = Object.fromEntries(all.map((v) => [v.key, v.label]));
@@ -103,9 +117,26 @@ async function main(): Promise<void> {
     const latency = await sequentialLatency(all, config.latencyCalcs);
     logLatency(latency);
 
+    // BENCH_WINDOWS windows per variant and concurrency, the variants in turns, each round in
+    // another order; the report judges their medians.
+    log(`throughput: ${config.windows} windows per variant and concurrency, in turns`);
     const throughput: BenchResults['throughput'] = [];
     for (const [i, c] of config.concurrencies.entries()) {
-      for (const v of rotated(all, i)) throughput.push(await costedWindow(v, c, config, processes()));
+      for (let w = 0; w < config.windows; w++) {
+        for (const v of rotated(all, i + w)) throughput.push(await costedWindow(v, c, config, processes()));
+      }
+    }
+
+    // A finished calculation, to describe here and to read under autocannon below.
+    const start = await fetch(`${stack.api}/?number=2`, { method: 'POST' });
+    const finishedId = ((await start.json()) as { workflow_id: string }).workflow_id;
+    await (await fetch(`${stack.api}/result/${encodeURIComponent(finishedId)}?wait=30`)).json();
+    log(`describe: what the one the API makes per result read costs`);
+    const describing = describeVariant(client, finishedId, stack.temporalMetrics);
+    labels.describe = describing.label;
+    const describe: BenchResults['describe'] = [];
+    for (let w = 0; w < config.windows; w++) {
+      describe.push(await costedWindow(describing, config.compareConcurrency, config, processes()));
     }
     const memoryBeforeApiLoad = processes().map(memoryOf);
 
@@ -124,16 +155,20 @@ async function main(): Promise<void> {
         const env = { ...keys, ...other.env };
         const started = await startStack({ ...ZERO_WAITS, ...env });
         stops.push(() => started.stop());
-        turns.push(...variants(started.api, clientFor(started, env), other));
+        const own = await clientFor(started, env);
+        stops.push(() => own.connection.close());
+        turns.push(...variants(started.api, own.client, started.temporalMetrics, other));
         otherProcesses.push(...stackProcesses(started).map((p) => ({ ...p, service: `${p.service}@${other.tag}` })));
       }
       await sequentialLatency(turns, config.warmupCalcs, 700);
       const latency = await sequentialLatency(turns, config.compareLatencyCalcs, 900);
       logLatency(latency);
       const windows: BenchResults['throughput'] = [];
-      // Each variant twice, in two orders, so that no setting always runs first.
-      for (const v of [...turns, ...rotated(turns, Math.floor(turns.length / 2))]) {
-        windows.push(await costedWindow(v, config.compareConcurrency, config, [...processes(), ...otherProcesses]));
+      // Each variant BENCH_WINDOWS times, each round in another order, so that no setting always runs first.
+      for (let w = 0; w < config.windows; w++) {
+        for (const v of rotated(turns, Math.round((w * turns.length) / config.windows))) {
+          windows.push(await costedWindow(v, config.compareConcurrency, config, [...processes(), ...otherProcesses]));
+        }
       }
       for (const v of turns) labels[v.key] = v.label;
       const otlpRequests = sink.requests();
@@ -142,10 +177,8 @@ async function main(): Promise<void> {
 
     const api: BenchResults['api'] = [];
     if (!config.skipApiLoad) {
-      // A finished calculation to read; the POST flood comes last, since it leaves work behind.
-      const start = await fetch(`${stack.api}/?number=2`, { method: 'POST' });
-      const id = encodeURIComponent(((await start.json()) as { workflow_id: string }).workflow_id);
-      await (await fetch(`${stack.api}/result/${id}?wait=30`)).json();
+      // The POST flood comes last, since it leaves work behind.
+      const id = encodeURIComponent(finishedId);
       log(`autocannon GET /result/{id}, then POST /?number=7, for ${config.apiSeconds} s each`);
       api.push(await apiLoad('GET /result/{id} (finished)', `${stack.api}/result/${id}`, 'GET', config));
       api.push(await apiLoad('POST /?number=7', `${stack.api}/?number=7`, 'POST', config));
@@ -154,6 +187,7 @@ async function main(): Promise<void> {
 
     const results: BenchResults = {
       date: new Date().toISOString(),
+      previous: previousTargets(join(config.resultsDir, 'latest.json')),
       note: config.note,
       settings: { ...config, resultsDir: undefined },
       machine: machine(),
@@ -163,6 +197,7 @@ async function main(): Promise<void> {
       labels,
       latency,
       throughput,
+      describe,
       api,
       memoryBeforeApiLoad,
       memoryAtEnd: processes().map(memoryOf),
