@@ -18,6 +18,9 @@ const NAMED_STACKS = {
   }),
 };
 type NamedStack = keyof typeof NAMED_STACKS;
+/** The stack every other setting is measured against: the default settings, on a fresh stack. */
+export const CONTROL = { tag: 'default', label: 'default settings', env: {} };
+
 /** A named stack, or one with the given environment (`NAME=value`, several joined by `+`). */
 export type OtherStack = NamedStack | { env: Record<string, string> };
 export type OtherStackSettings = { tag: string; label: string; env: Record<string, string> };

@@ -3,7 +3,7 @@
  * GitHub draws, the targets and the comparison with other settings.
  */
 import { BASELINE_SERVICE } from './procs';
-import { envText } from './config';
+import { CONTROL, envText } from './config';
 import type { VariantKey } from './load';
 import { point, ratios, servedBy, type BenchResults, type Point } from './results';
 
@@ -22,14 +22,20 @@ const HEX: Record<string, string> = { red: '#d62728', blue: '#1f77b4', green: '#
 type View = { r: BenchResults; keys: VariantKey[]; concurrencies: number[]; labelOf: (k: VariantKey) => string };
 
 const COST_COLUMNS = ['Temporal server', 'workflow worker', 'API', 'ours', 'server + ours'];
+const COUNTERS = ['tasks matched at once', 'CreateTasks', 'timer tasks'];
 const costCells = ({ cost: x }: Point) => [x.server, x.workflowWorker, x.api, x.ours, x.total];
+const counters = (p: Point) => [
+  `${n2(p.server.pollSync)} of ${n2(p.server.pollAll)}`,
+  n2(p.server.createTasks),
+  n2(p.server.timerTasks),
+];
 /** The median of a point's windows, with the lowest and highest window: `12.3 (11.9-13.0)`. */
 const spread = (p: Point) => `${n1(p.perSecond)} (${n1(p.lowest)}-${n1(p.highest)})`;
 
 function throughputSection({ r, keys, concurrencies, labelOf }: View) {
   const cell = (k: VariantKey, c: number) => {
     const p = point(r.throughput, k, c);
-    return p ? `${spread(p)}, p50 ${n1(p.p50)} ms, n=${p.completed}` : '-';
+    return p ? `${spread(p)}, p50 ${n1(p.p50)} ms, n=${p.completed}${p.errors ? `, ${p.errors} errors` : ''}` : '-';
   };
   const windows = r.throughput.filter((t) => t.variant === keys[0] && t.concurrency === concurrencies[0]).length;
   return [
@@ -42,8 +48,6 @@ function throughputSection({ r, keys, concurrencies, labelOf }: View) {
       ['concurrency', ...keys.map(labelOf)],
       concurrencies.map((c) => [String(c), ...keys.map((k) => cell(k, c))]),
     ),
-    '',
-    `Throughput errors: ${keys.flatMap((k) => concurrencies.map((c) => `${k}@${c}=${point(r.throughput, k, c)?.errors ?? '-'}`)).join(', ')}.`,
     '',
     '```mermaid',
     `%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "${keys.map((k) => HEX[LINE_COLOR[k] ?? '']).join(', ')}"}}}}%%`,
@@ -73,49 +77,31 @@ function costSection({ r, keys, concurrencies, labelOf }: View) {
     const rows = names.map((name) => [name, ...ps.map((p) => n1(p?.perProcess(name)))]);
     return [`${labelOf(k)}:`, '', table(['process', ...concurrencies.map((c) => `c=${c}`)], rows), ''];
   });
-  const counters = points.map((p) => {
-    const s = p.server;
-    return [
-      labelOf(p.windows[0]!.variant),
-      String(p.windows[0]!.concurrency),
-      `${n2(s.pollSync)} of ${n2(s.pollAll)}`,
-      n2(s.createTasks),
-      n2(s.timerTasks),
-      n1(s.persistence),
-    ];
-  });
   return [
-    '## CPU per calculation (ms)',
+    "## CPU per calculation (ms), and the server's own counters",
     '',
     'CPU time (user + system, from /proc/<pid>/stat) each process used from the start of a throughput window ' +
       'until its last calculation ended, divided by the calculations that ended; the median of the windows. ' +
       '"ours" is our workers and the API (the baseline\'s two processes for the baseline); the launcher only ' +
-      'relays logs and the bench client is the load generator, so neither is counted.',
+      'relays logs and the bench client is the load generator, so neither is counted. The last three columns ' +
+      "come from the server's Prometheus endpoint, read before and after each window, per calculation: tasks " +
+      'handed to a waiting poller at once among all tasks handed out (a calculation needs 4 workflow tasks and ' +
+      '3 activity tasks), tasks written to the database for later (CreateTasks), and timer tasks processed ' +
+      '(mostly timeouts that fire 5 to 10 s after their calculation ended, so they land in a later window).',
     '',
     table(
-      ['variant', 'concurrency', ...COST_COLUMNS, 'bench client'],
+      ['variant', 'concurrency', ...COST_COLUMNS, 'bench client', ...COUNTERS],
       points.map((p) => [
-        labelOf(p.windows[0]!.variant),
-        String(p.windows[0]!.concurrency),
+        labelOf(p.variant),
+        String(p.concurrency),
         ...[...costCells(p), p.cost.benchClient].map(n1),
+        ...counters(p),
       ]),
     ),
     '',
     'Each process, per variant (ms per calculation, medians):',
     '',
     ...perProcess,
-    "## The Temporal server's own counters per calculation",
-    '',
-    "From the server's Prometheus endpoint before and after each window, medians: tasks handed to a waiting " +
-      'poller at once among all tasks handed out (a calculation needs 4 workflow tasks and 3 activity tasks), ' +
-      'tasks written to the database for later (CreateTasks), timer tasks processed (mostly workflow-task ' +
-      'timeouts that fire after the calculation ended, so they land in a later window), and every persistence request.',
-    '',
-    table(
-      ['variant', 'concurrency', 'matched at once', 'CreateTasks', 'timer tasks', 'persistence requests'],
-      counters,
-    ),
-    '',
   ];
 }
 
@@ -123,12 +109,12 @@ function costSection({ r, keys, concurrencies, labelOf }: View) {
 function describeSection({ r }: View) {
   const d = point(r.describe, 'describe', r.describe[0]?.concurrency ?? 0);
   if (!d) return [];
-  const calc = point(r.throughput, 'api', d.windows[0]!.concurrency);
+  const calc = point(r.throughput, 'api', d.concurrency);
   const share = (d.cost.server / (calc?.cost.total ?? NaN)) * 100;
   return [
     '## The describe per result read',
     '',
-    `Describing one finished calculation, ${d.windows[0]!.concurrency} clients, ${d.windows.length} windows: ` +
+    `Describing one finished calculation, ${d.concurrency} clients, ${d.windows.length} windows: ` +
       `${spread(d)} describes/s; per describe the server spent ${n2(d.cost.server)} ms of CPU and the ` +
       `client ${n2(d.cost.benchClient)} ms, ${n1(share)} % of a whole calculation via the API at that ` +
       `concurrency (${n1(calc?.cost.total)} ms, server + ours).`,
@@ -136,39 +122,40 @@ function describeSection({ r }: View) {
   ];
 }
 
-const COUNTERS = ['tasks matched at once', 'timer tasks'];
-
 function comparisonSection({ r: { comparison: e }, labelOf }: View) {
   if (!e) return [];
   const c = e.concurrency;
   const rows = (['api', 'direct'] as const).flatMap((k) => {
-    const base = point(e.throughput, k, c);
-    return [k, ...e.stacks.map((x) => `${k}-${x.tag}` as VariantKey)].map((variant) => {
-      const p = point(e.throughput, variant, c);
-      const delta = (p?.cost.total ?? NaN) - (base?.cost.total ?? NaN);
-      return [
-        labelOf(variant),
-        n1(e.latency.find((l) => l.variant === variant)?.summary.p50),
-        p ? spread(p) : '-',
-        ...(p ? costCells(p) : []).map(n1),
-        p ? `${n2(p.server.pollSync)} of ${n2(p.server.pollAll)}` : '-',
-        n2(p?.server.timerTasks),
-        variant === k
-          ? ''
-          : `${delta >= 0 ? '+' : ''}${n1(delta)} (${n1((delta / (base?.cost.total ?? NaN)) * 100)} %)`,
-      ];
-    });
+    const base = point(e.throughput, `${k}-${CONTROL.tag}`, c);
+    return e.stacks
+      .map((x) => `${k}-${x.tag}` as VariantKey)
+      .map((variant) => {
+        const p = point(e.throughput, variant, c);
+        const delta = (p?.cost.total ?? NaN) - (base?.cost.total ?? NaN);
+        return [
+          labelOf(variant),
+          n1(e.latency.find((l) => l.variant === variant)?.summary.p50),
+          p ? spread(p) : '-',
+          ...(p ? costCells(p) : []).map(n1),
+          ...(p ? counters(p) : []),
+          variant === `${k}-${CONTROL.tag}`
+            ? ''
+            : `${delta >= 0 ? '+' : ''}${n1(delta)} (${n1((delta / (base?.cost.total ?? NaN)) * 100)} %)`,
+        ];
+      });
   });
-  const stacks = e.stacks.map((x) => (x.label.includes(envText(x.env)) ? x.label : `${x.label} (${envText(x.env)})`));
-  const windows = e.throughput.filter((t) => t.variant === 'api').length;
+  const stacks = e.stacks
+    .filter((x) => x.tag !== CONTROL.tag)
+    .map((x) => (x.label.includes(envText(x.env)) ? x.label : `${x.label} (${envText(x.env)})`));
+  const windows = e.throughput.filter((t) => t.variant === `api-${CONTROL.tag}`).length;
   return [
     '## Other settings against the default',
     '',
-    `The same pipeline on ${e.stacks.length === 1 ? 'a second stack' : 'other stacks'} beside the first, ` +
-      `each with its own server, measured in turns with it: ${stacks.join('; ')}. ` +
+    `The same pipeline on fresh stacks beside the first, each with its own server, measured in turns: one ` +
+      `with the default settings, and ${stacks.join('; ')}. ` +
       `${e.latency[0]?.summary.count ?? 0} sequential calculations per variant, then ${windows} windows per ` +
       `variant at c=${c}; throughput and CPU (ms per calculation) are medians of the windows, and the last ` +
-      'column is the difference in server + ours from the default, in ms and as a share of the default.' +
+      'column is the difference in server + ours from the fresh default stack, in ms and as a share of it.' +
       (e.stacks.some((x) => x.tag === 'traced')
         ? ` OTLP export requests received from the traced stack: ${e.otlpRequests}.`
         : ''),
