@@ -5,7 +5,7 @@
 import { BASELINE_SERVICE } from './procs';
 import { CONTROL, envText } from './config';
 import type { VariantKey } from './load';
-import { point, ratios, servedBy, type BenchResults, type Point } from './results';
+import { costOf, paired, point, ratios, servedBy, type BenchResults, type Point } from './results';
 
 const fixed = (digits: number) => (v: number | undefined) => (Number.isFinite(v) ? v!.toFixed(digits) : '-');
 const [n1, n2] = [fixed(1), fixed(2)];
@@ -131,7 +131,7 @@ function comparisonSection({ r: { comparison: e }, labelOf }: View) {
       .map((x) => `${k}-${x.tag}` as VariantKey)
       .map((variant) => {
         const p = point(e.throughput, variant, c);
-        const delta = (p?.cost.total ?? NaN) - (base?.cost.total ?? NaN);
+        const delta = paired(e.throughput, [variant, `${k}-${CONTROL.tag}`], c, costOf('total'), (x, y) => x - y).value;
         return [
           labelOf(variant),
           n1(e.latency.find((l) => l.variant === variant)?.summary.p50),
@@ -155,7 +155,8 @@ function comparisonSection({ r: { comparison: e }, labelOf }: View) {
       `with the default settings, and ${stacks.join('; ')}. ` +
       `${e.latency[0]?.summary.count ?? 0} sequential calculations per variant, then ${windows} windows per ` +
       `variant at c=${c}; throughput and CPU (ms per calculation) are medians of the windows, and the last ` +
-      'column is the difference in server + ours from the fresh default stack, in ms and as a share of it.' +
+      'column is the difference in server + ours from the fresh default stack, window against window of the ' +
+      'same round, the median over the rounds, in ms and as a share of the default.' +
       (e.stacks.some((x) => x.tag === 'traced')
         ? ` OTLP export requests received from the traced stack: ${e.otlpRequests}.`
         : ''),
