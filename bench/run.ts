@@ -169,7 +169,9 @@ async function main(): Promise<void> {
       // Each variant BENCH_WINDOWS times, each round in another order, so that no setting always runs first.
       for (let w = 0; w < config.windows; w++) {
         for (const v of rotated(turns, Math.round((w * turns.length) / config.windows))) {
-          windows.push(await costedWindow(v, config.compareConcurrency, config, [...processes(), ...otherProcesses]));
+          // Only the stack that serves the variant: the others sit idle, and reading them is noise.
+          const own = otherProcesses.filter((p) => p.service.endsWith(`@${v.key.slice(v.key.indexOf('-') + 1)}`));
+          windows.push(await costedWindow(v, config.compareConcurrency, config, own));
         }
       }
       for (const v of turns) labels[v.key] = v.label;
