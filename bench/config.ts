@@ -16,6 +16,11 @@ const NAMED_STACKS = {
     label: 'unversioned workers',
     env: { TEMPORAL_WORKER_VERSIONING: 'off' },
   }),
+  'pollers-autoscaling': () => ({
+    tag: 'autopoll',
+    label: 'autoscaling pollers',
+    env: { TEMPORAL_WORKER_POLLERS: 'autoscaling' },
+  }),
 };
 type NamedStack = keyof typeof NAMED_STACKS;
 /** The stack every other setting is measured against: the default settings, on a fresh stack. */

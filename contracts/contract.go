@@ -26,6 +26,10 @@ type Spec struct {
 	Settings                 struct {
 		ExitCode                          int
 		Seconds, Replica, Port, LogFormat struct{ Pattern, Rule string }
+		Pollers                           struct {
+			Values []string
+			Rule   string
+		}
 	}
 	Encryption struct {
 		Encoding, KeyIDMetadata, KeyIDPattern string

@@ -97,6 +97,13 @@ export function exitOnSettingsError(program: string, err: unknown): unknown {
   process.exit(settings.exitCode);
 }
 
+export type Pollers = 'fixed' | 'autoscaling';
+export const pollers = matching<Pollers>(
+  new RegExp(`^(${settings.pollers.values.join('|')})$`),
+  settings.pollers.rule,
+  (raw) => raw as Pollers,
+);
+
 /** What every worker process reads besides its own settings. */
 export const workerSettings = {
   WORKER_REPLICA: replica({ default: settings.replica.default }),
@@ -107,6 +114,7 @@ export const workerSettings = {
   METRICS_HOST: str({ default: '127.0.0.1' }),
   HEALTH_PORT: optionalPort(),
   HEALTH_HOST: str({ default: probe.defaultHost }),
+  TEMPORAL_WORKER_POLLERS: pollers({ default: settings.pollers.default as Pollers }),
 };
 export type WorkerSettings = ReturnType<typeof readSettings<typeof workerSettings>>;
 

@@ -19,6 +19,7 @@ import {
   workerSettings,
   type DeploymentVersion,
   type PayloadSettings,
+  type Pollers,
 } from './settings';
 
 /** What a worker is, besides its task queue and what it serves. */
@@ -31,7 +32,11 @@ export interface WorkerBase {
   payloads: PayloadSettings;
   tracing?: Tracing;
   shutdownGraceMs: number;
+  /** fixed (unset): the SDK's default number of pollers; autoscaling: the SDK sizes them to the load. */
+  pollers?: Pollers;
 }
+
+const AUTOSCALING = { type: 'autoscaling' } as const;
 
 /** The options every worker of the project is created with. */
 export function workerOptions(b: WorkerBase) {
@@ -50,6 +55,10 @@ export function workerOptions(b: WorkerBase) {
     // The codec runs outside the workflow sandbox; the failure converter goes into its bundle.
     dataConverter: dataConverter(b.payloads),
     shutdownGraceTime: b.shutdownGraceMs,
+    ...(b.pollers === 'autoscaling' && {
+      workflowTaskPollerBehavior: AUTOSCALING,
+      activityTaskPollerBehavior: AUTOSCALING,
+    }),
     // Continues the trace of the headers; workflow spans leave the sandbox through a sink.
     plugins: b.tracing ? [new OpenTelemetryPlugin(b.tracing)] : [],
   } satisfies Partial<WorkerOptions>;
@@ -95,7 +104,8 @@ async function run(describe: () => WorkerProcess): Promise<void> {
   const { connectionOptions, namespace = 'default' } = loadClientConnectConfig();
   const connection = await NativeConnection.connect(connectionOptions);
   try {
-    const base = { connection, namespace, identity, version, payloads, tracing };
+    const pollers = settings.TEMPORAL_WORKER_POLLERS;
+    const base = { connection, namespace, identity, version, payloads, tracing, pollers };
     const shutdownGraceMs = settings.WORKER_SHUTDOWN_GRACE_SECONDS * 1000;
     const worker = await Worker.create({ ...workerOptions({ ...base, shutdownGraceMs }), ...serves });
     // Worker.run() polls from its first tick.
@@ -104,7 +114,7 @@ async function run(describe: () => WorkerProcess): Promise<void> {
     const versioned = version
       ? { deployment: version.deploymentName, build_id: version.buildId }
       : { versioning: 'off' };
-    Runtime.instance().logger.info('worker ready', { task_queue: taskQueue, ...versioned, ...details });
+    Runtime.instance().logger.info('worker ready', { task_queue: taskQueue, ...versioned, pollers, ...details });
     await running;
   } finally {
     await probe.close();

@@ -114,13 +114,31 @@ describe('bad payloads sent straight to the workers', () => {
   });
 });
 
-describe('with TEMPORAL_WORKER_VERSIONING=off', () => {
+// Two settings of every worker, off their defaults in one stack.
+describe('with TEMPORAL_WORKER_VERSIONING=off and TEMPORAL_WORKER_POLLERS=autoscaling', () => {
   let off: RunningStack;
   before(async () => {
-    off = await startStack({ ...ZERO_WAITS, TEMPORAL_WORKER_VERSIONING: 'off' });
+    off = await startStack({
+      ...ZERO_WAITS,
+      TEMPORAL_WORKER_VERSIONING: 'off',
+      TEMPORAL_WORKER_POLLERS: 'autoscaling',
+    });
   });
   after(async () => {
     await off?.stop();
+  });
+
+  it('every worker process, in each language, says its pollers autoscale', () => {
+    const ready = off
+      .output()
+      .split('\n')
+      .filter((line) => /worker ready/.test(line));
+    assert.equal(
+      ready.length,
+      off.processes().filter((p) => !['api', 'temporal'].includes(p.service)).length,
+      ready.join('\n'),
+    );
+    for (const line of ready) assert.match(line, /pollers[ =":]+autoscaling/i);
   });
 
   it('unversioned workers compute 2 exactly, and nothing reports a version', async () => {

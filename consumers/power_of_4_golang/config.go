@@ -23,6 +23,7 @@ type Config struct {
 	HealthHost     string        `env:"HEALTH_HOST" envDefault:"127.0.0.1"`
 	HealthPort     uint16        `env:"HEALTH_PORT"`
 	Versioning     string        `env:"TEMPORAL_WORKER_VERSIONING" envDefault:"on"` // off: an unversioned worker
+	Pollers        string        `env:"TEMPORAL_WORKER_POLLERS" envDefault:"fixed"` // autoscaling: the SDK sizes them
 	DeploymentName string        `env:"TEMPORAL_DEPLOYMENT_NAME" envDefault:"calculation"`
 	BuildID        string        `env:"TEMPORAL_WORKER_BUILD_ID" envDefault:"dev"`
 	Encryption     bool          `env:"PAYLOAD_ENCRYPTION" envDefault:"on"`
@@ -58,6 +59,8 @@ func LoadConfig(environ map[string]string) (c Config, err error) {
 		err = invalidSetting("LOG_FORMAT", rules.LogFormat.Rule)
 	case !slices.Contains(contract.Deployment.Versioning.Values, c.Versioning):
 		err = invalidSetting("TEMPORAL_WORKER_VERSIONING", contract.Deployment.Versioning.Rule)
+	case !slices.Contains(rules.Pollers.Values, c.Pollers):
+		err = invalidSetting("TEMPORAL_WORKER_POLLERS", rules.Pollers.Rule)
 	case !matches(contract.Deployment.BuildIDPattern, c.BuildID):
 		err = invalidSetting("TEMPORAL_WORKER_BUILD_ID", contract.Deployment.BuildIDRule)
 	case c.Encryption:

@@ -49,7 +49,7 @@ func TestDefaults(t *testing.T) {
 	got.Codec = nil
 	want := Config{
 		Wait: time.Second, ShutdownGrace: 10 * time.Second, Replica: "1", LogFormat: "text",
-		MetricsHost: "127.0.0.1", HealthHost: "127.0.0.1", Versioning: "on", DeploymentName: "calculation", BuildID: "dev",
+		MetricsHost: "127.0.0.1", HealthHost: "127.0.0.1", Versioning: "on", Pollers: "fixed", DeploymentName: "calculation", BuildID: "dev",
 		Encryption: true,
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -249,16 +249,30 @@ func TestDeployment(t *testing.T) {
 	}
 }
 
-func TestWorkerVersioning(t *testing.T) {
-	for value, want := range map[string]string{"": "on", "on": "on", "off": "off"} {
-		s, err := load(map[string]string{"TEMPORAL_WORKER_VERSIONING": value})
-		if err != nil || s.Versioning != want {
-			t.Errorf("TEMPORAL_WORKER_VERSIONING=%q gives %q, %v; want %q", value, s.Versioning, err, want)
+// TestWorkerSwitches: each switch of the worker takes its values, is its default when empty, and
+// refuses anything else with the contract's rule.
+func TestWorkerSwitches(t *testing.T) {
+	for _, sw := range []struct {
+		name, rule string
+		field      func(Config) string
+		want       map[string]string
+		bad        []string
+	}{
+		{"TEMPORAL_WORKER_VERSIONING", "on or off", func(c Config) string { return c.Versioning },
+			map[string]string{"": "on", "on": "on", "off": "off"}, []string{"yes", "ON", "false", " off"}},
+		{"TEMPORAL_WORKER_POLLERS", "fixed or autoscaling", func(c Config) string { return c.Pollers },
+			map[string]string{"": "fixed", "fixed": "fixed", "autoscaling": "autoscaling"}, []string{"auto", "Autoscaling", "5", " fixed"}},
+	} {
+		for value, want := range sw.want {
+			s, err := load(map[string]string{sw.name: value})
+			if err != nil || sw.field(s) != want {
+				t.Errorf("%s=%q gives %q, %v; want %q", sw.name, value, sw.field(s), err, want)
+			}
 		}
-	}
-	for _, value := range []string{"yes", "ON", "false", " off"} {
-		_, err := load(map[string]string{"TEMPORAL_WORKER_VERSIONING": value})
-		requireSettingError(t, err, "TEMPORAL_WORKER_VERSIONING", value, "on or off")
+		for _, value := range sw.bad {
+			_, err := load(map[string]string{sw.name: value})
+			requireSettingError(t, err, sw.name, value, sw.rule)
+		}
 	}
 }
 
@@ -287,8 +301,8 @@ func TestSettingsFollowTheContract(t *testing.T) {
 		Steps              []struct{ Activity, WaitVariable string }
 		DefaultWaitSeconds float64
 		Settings           struct {
-			Replica, LogFormat struct{ Variable, Default string }
-			ShutdownGrace      struct {
+			Replica, LogFormat, Pollers struct{ Variable, Default string }
+			ShutdownGrace               struct {
 				Variable string
 				Default  float64
 			}
@@ -313,6 +327,7 @@ func TestSettingsFollowTheContract(t *testing.T) {
 		"ShutdownGrace":  {s.ShutdownGrace.Variable, fmt.Sprint(s.ShutdownGrace.Default)},
 		"Replica":        {s.Replica.Variable, s.Replica.Default},
 		"LogFormat":      {s.LogFormat.Variable, s.LogFormat.Default},
+		"Pollers":        {s.Pollers.Variable, s.Pollers.Default},
 		"HealthHost":     {p.HostVariable, p.DefaultHost},
 		"HealthPort":     {p.PortVariable, ""},
 		"DeploymentName": {d.NameVariable, d.DefaultName},

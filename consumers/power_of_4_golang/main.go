@@ -76,6 +76,10 @@ func run(cfg Config, probe *Probe) error {
 	if probe.Version.BuildID != "" {
 		wopts.DeploymentOptions = worker.DeploymentOptions{UseVersioning: true, Version: probe.Version}
 	}
+	if cfg.Pollers == "autoscaling" { // fixed keeps the SDK's default number of pollers
+		wopts.WorkflowTaskPollerBehavior = worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{})
+		wopts.ActivityTaskPollerBehavior = worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{})
+	}
 	w := worker.New(c, step.TaskQueue, wopts)
 	heartbeat := time.Duration(contract.HeartbeatIntervalSeconds * float64(time.Second))
 	w.RegisterActivityWithOptions((&Activities{Wait: cfg.Wait, HeartbeatInterval: heartbeat}).PowerOf4,
@@ -87,7 +91,7 @@ func run(cfg Config, probe *Probe) error {
 		return err
 	}
 	probe.Status.Store("ready")
-	slog.Info("worker ready", "TaskQueue", step.TaskQueue, "Versioning", cfg.Versioning, "Version", probe.Version, "Wait", cfg.Wait)
+	slog.Info("worker ready", "TaskQueue", step.TaskQueue, "Versioning", cfg.Versioning, "Pollers", cfg.Pollers, "Version", probe.Version, "Wait", cfg.Wait)
 	<-interrupt
 	probe.Status.Store("stopping") // no new tasks from here on
 	w.Stop()

@@ -17,6 +17,7 @@ import {
   seconds,
   SettingsError,
   wholeNumber,
+  workerSettings,
 } from '@calc/runtime';
 
 interface Contract {
@@ -149,6 +150,24 @@ describe('exitOnSettingsError', () => {
     const other = new Error('connection refused');
     assert.equal(exitOnSettingsError('w', other), other);
   });
+});
+
+describe('TEMPORAL_WORKER_POLLERS', () => {
+  const read = (value: string) =>
+    readSettings(workerSettings, { TEMPORAL_WORKER_POLLERS: value }).TEMPORAL_WORKER_POLLERS;
+  it('is fixed unless autoscaling is asked for', () => {
+    assert.equal(read(''), 'fixed');
+    assert.equal(read('fixed'), 'fixed');
+    assert.equal(read('autoscaling'), 'autoscaling');
+  });
+  for (const bad of ['auto', 'Autoscaling', '5', ' fixed']) {
+    it(`refuses ${JSON.stringify(bad)} with the contract's rule`, () => {
+      assert.equal(
+        refusal(() => read(bad)).message,
+        `invalid setting TEMPORAL_WORKER_POLLERS=${JSON.stringify(bad)}: expected fixed or autoscaling`,
+      );
+    });
+  }
 });
 
 describe('deployment version', () => {

@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     health_port: Port = None
     health_host: str = CONTRACT["probe"]["defaultHost"]
     temporal_worker_versioning: Literal["on", "off"] = DEPLOY["versioning"]["default"]
+    temporal_worker_pollers: Literal["fixed", "autoscaling"] = RULES["pollers"]["default"]
     temporal_deployment_name: str = DEPLOY["defaultName"]
     temporal_worker_build_id: str = Field(
         DEPLOY["defaultBuildId"], pattern=DEPLOY["buildIdPattern"]

@@ -24,7 +24,12 @@ from temporalio.converter import DataConverter
 from temporalio.converter import DefaultFailureConverterWithEncodedAttributes as EncodedFailures
 from temporalio.envconfig import ClientConfig, ClientConnectConfig
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
-from temporalio.worker import Worker, WorkerDeploymentConfig
+from temporalio.worker import (
+    PollerBehaviorAutoscaling,
+    PollerBehaviorSimpleMaximum,
+    Worker,
+    WorkerDeploymentConfig,
+)
 
 from . import probe
 from .activities import NAME, STEP, PowerOf2Activities
@@ -128,6 +133,10 @@ async def run(settings: Settings, connect: ClientConnectConfig, identity: str) -
         activities=[PowerOf2Activities(float(settings.activity_1_wait_timeout)).power_of_2],
         identity=identity,
         graceful_shutdown_timeout=grace,
+        # fixed: the SDK's default number of pollers; autoscaling: the SDK sizes them to the load.
+        activity_task_poller_behavior=PollerBehaviorAutoscaling()
+        if settings.temporal_worker_pollers == "autoscaling"
+        else PollerBehaviorSimpleMaximum(),
         # One version of the deployment that every worker shares; the workflow is pinned to it.
         # None with TEMPORAL_WORKER_VERSIONING=off: the worker polls unversioned.
         deployment_config=WorkerDeploymentConfig(version=version, use_worker_versioning=True)
@@ -142,7 +151,8 @@ async def run(settings: Settings, connect: ClientConnectConfig, identity: str) -
         if signals.empty():
             readiness["status"] = "ready"
             shown = version.to_canonical_string() if versioned else "an unversioned worker"
-            log.info("worker ready: polling %s as %s", queue, shown)
+            pollers = settings.temporal_worker_pollers
+            log.info("worker ready: polling %s as %s, pollers %s", queue, shown, pollers)
         signum = await signals.get()
         readiness["status"] = "stopping"  # no new tasks from now on; those in flight still finish
         log.info("%s received: draining for up to %s", signum.name, grace)

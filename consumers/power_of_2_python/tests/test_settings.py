@@ -227,6 +227,21 @@ def test_worker_versioning_switch(load: Load) -> None:
     assert load(TEMPORAL_WORKER_VERSIONING="on").temporal_worker_versioning == "on"
 
 
+def test_worker_pollers(load: Load) -> None:
+    pollers = RULES["pollers"]
+    assert pollers["variable"].lower() in Settings.model_fields
+    assert load().temporal_worker_pollers == pollers["default"] == "fixed"
+    assert load(TEMPORAL_WORKER_POLLERS="").temporal_worker_pollers == "fixed"
+    for value in pollers["values"]:
+        assert load(TEMPORAL_WORKER_POLLERS=value).temporal_worker_pollers == value
+
+
+@pytest.mark.parametrize("value", ["auto", "Autoscaling", "5", " fixed"])
+def test_invalid_worker_pollers(load: Load, value: str) -> None:
+    expected = " or ".join(f"'{v}'" for v in RULES["pollers"]["values"])
+    assert _refused(load, "TEMPORAL_WORKER_POLLERS", value) == f"Input should be {expected}"
+
+
 @pytest.mark.parametrize("value", ["yes", "ON", "false", " off"])
 def test_invalid_worker_versioning(load: Load, value: str) -> None:
     expected = " or ".join(f"'{v}'" for v in VERSION["versioning"]["values"])
