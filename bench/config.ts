@@ -80,11 +80,12 @@ export function loadBenchConfig(env: Record<string, string | undefined>) {
   const quick = whole('BENCH_QUICK', 0, 1, 0) === 1;
   return {
     quick,
-    latencyCalcs: whole('BENCH_LATENCY_CALCS', quick ? 20 : 200),
+    latencyCalcs: whole('BENCH_LATENCY_CALCS', quick ? 20 : 300),
     warmupCalcs: whole('BENCH_WARMUP_CALCS', quick ? 5 : 30),
     windowSeconds: whole('BENCH_SECONDS', quick ? 3 : 10, 3600),
     windowCalcs: whole('BENCH_MIN_CALCS', quick ? 60 : 500),
     windows: whole('BENCH_WINDOWS', quick ? 1 : 3, 99),
+    settleSeconds: whole('BENCH_SETTLE_SECONDS', quick ? 0 : 11, 600, 0),
     concurrencies: read('BENCH_CONCURRENCY', quick ? [1, 8] : [1, 8, 32, 128], CONCURRENCY_RULE, parseConcurrency),
     apiSeconds: whole('BENCH_API_SECONDS', quick ? 2 : 10, 3600),
     apiConnections: whole('BENCH_API_CONNECTIONS', 32),

@@ -87,7 +87,9 @@ function costSection({ r, keys, concurrencies, labelOf }: View) {
       "come from the server's Prometheus endpoint, read before and after each window, per calculation: tasks " +
       'handed to a waiting poller at once among all tasks handed out (a calculation needs 4 workflow tasks and ' +
       '3 activity tasks), tasks written to the database for later (CreateTasks), and timer tasks processed ' +
-      '(mostly timeouts that fire 5 to 10 s after their calculation ended, so they land in a later window).',
+      '(timeouts that fire 5 to 10 s after their task started, whether it ended or not). Each window starts ' +
+      `${r.settings.settleSeconds} s after the one before, once that one's timeouts have fired, so a window ` +
+      'counts only timeouts of its own calculations: those that fire before it ends.',
     '',
     table(
       ['variant', 'concurrency', ...COST_COLUMNS, 'bench client', ...COUNTERS],
@@ -156,7 +158,8 @@ function comparisonSection({ r: { comparison: e }, labelOf }: View) {
       `${e.latency[0]?.summary.count ?? 0} sequential calculations per variant, then ${windows} windows per ` +
       `variant at c=${c}; throughput and CPU (ms per calculation) are medians of the windows, and the last ` +
       'column is the difference in server + ours from the fresh default stack, window against window of the ' +
-      'same round, the median over the rounds, in ms and as a share of the default.' +
+      'same round, the median over the rounds, in ms and as a share of the default. Every stack runs via the ' +
+      'API, then every stack started directly, so that no two windows in a row share a server.' +
       (e.stacks.some((x) => x.tag === 'traced')
         ? ` OTLP export requests received from the traced stack: ${e.otlpRequests}.`
         : ''),

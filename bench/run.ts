@@ -41,9 +41,13 @@ async function clientFor(stack: RunningStack, env: Record<string, string>) {
   return { client: new Client({ connection, dataConverter: dataConverter(readPayloadSettings(env)) }), connection };
 }
 
-/** A throughput window with the CPU each of `processes` and the bench client used in it, logged. */
-async function costedWindow(v: Variant, c: number, config: BenchConfig, processes: MeasuredProcess[]) {
-  await sleep(PAUSE_BETWEEN_WINDOWS_MS);
+/**
+ * A throughput window with the CPU each of `processes` and the bench client used in it, logged.
+ * `settle`: wait BENCH_SETTLE_SECONDS first, long enough for the timeouts the calculations of the
+ * window before leave on its server to fire, so that no window pays for another's.
+ */
+async function costedWindow(v: Variant, c: number, config: BenchConfig, processes: MeasuredProcess[], settle = false) {
+  await sleep(Math.max(PAUSE_BETWEEN_WINDOWS_MS, settle ? config.settleSeconds * 1000 : 0));
   const r = await throughputWindow(v, c, config, [...processes, BENCH_PROCESS]);
   // A process of another stack is shown with its stack's tag (`@<tag>` ending its service).
   const shown = r.cpu
@@ -123,7 +127,7 @@ async function main(): Promise<void> {
     const throughput: BenchResults['throughput'] = [];
     for (const [i, c] of config.concurrencies.entries()) {
       for (let w = 0; w < config.windows; w++) {
-        for (const v of rotated(all, i + w)) throughput.push(await costedWindow(v, c, config, processes()));
+        for (const v of rotated(all, i + w)) throughput.push(await costedWindow(v, c, config, processes(), true));
       }
     }
 
@@ -150,7 +154,8 @@ async function main(): Promise<void> {
       // The first stack has served every phase so far, and a server with a longer history costs
       // more: each setting is held against a fresh stack with the default settings instead.
       const stacks = [CONTROL, ...config.compare.map((other, i) => otherStack(other, i, sink.url))];
-      const turns: Variant[] = [];
+      const viaApi: Variant[] = [];
+      const direct: Variant[] = [];
       const otherProcesses: MeasuredProcess[] = [];
       for (const other of stacks) {
         log(`${other.label}: a stack with ${JSON.stringify(other.env)}`);
@@ -159,9 +164,14 @@ async function main(): Promise<void> {
         stops.push(() => started.stop());
         const own = await clientFor(started, env);
         stops.push(() => own.connection.close());
-        turns.push(...variants(started.api, own.client, started.temporalMetrics, other));
+        const [a, d] = variants(started.api, own.client, started.temporalMetrics, other);
+        viaApi.push(a!);
+        direct.push(d!);
         otherProcesses.push(...stackProcesses(started).map((p) => ({ ...p, service: `${p.service}@${other.tag}` })));
       }
+      // Every stack via the API, then every stack started directly: two windows in a row never
+      // share a server, so that the timeouts one window leaves fire while its server is not measured.
+      const turns = [...viaApi, ...direct];
       await sequentialLatency(turns, config.warmupCalcs, 700);
       const latency = await sequentialLatency(turns, config.compareLatencyCalcs, 900);
       logLatency(latency);
