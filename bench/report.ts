@@ -2,35 +2,15 @@
  * The benchmark's results (results.ts) as a Markdown report: tables, a Mermaid chart that
  * GitHub draws, the targets and the comparison with other settings.
  */
-import { BASELINE_SERVICE } from './procs';
-import { CONTROL, envText } from './config';
+import { COST_COLUMNS, COUNTERS, costCells, counters, n1, n2, spread, table, type View } from './cells';
 import type { VariantKey } from './load';
-import { costOf, paired, point, ratios, servedBy, type BenchResults, type Point } from './results';
-
-const fixed = (digits: number) => (v: number | undefined) => (Number.isFinite(v) ? v!.toFixed(digits) : '-');
-const [n1, n2] = [fixed(1), fixed(2)];
-
-function table(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), `|${header.map(() => '---').join('|')}|`, ...rows.map(line)].join('\n');
-}
+import { BASELINE_SERVICE } from './procs';
+import { comparisonSection, describeSection } from './report-settings';
+import { point, ratios, servedBy, type BenchResults } from './results';
 
 /** Mermaid's xy chart has no legend: the line colours are fixed here and named under it. */
 const LINE_COLOR: Partial<Record<VariantKey, string>> = { api: 'red', direct: 'blue', baseline: 'green' };
 const HEX: Record<string, string> = { red: '#d62728', blue: '#1f77b4', green: '#2ca02c' };
-
-type View = { r: BenchResults; keys: VariantKey[]; concurrencies: number[]; labelOf: (k: VariantKey) => string };
-
-const COST_COLUMNS = ['Temporal server', 'workflow worker', 'API', 'ours', 'server + ours'];
-const COUNTERS = ['tasks matched at once', 'CreateTasks', 'timer tasks'];
-const costCells = ({ cost: x }: Point) => [x.server, x.workflowWorker, x.api, x.ours, x.total];
-const counters = (p: Point) => [
-  `${n2(p.server.pollSync)} of ${n2(p.server.pollAll)}`,
-  n2(p.server.createTasks),
-  n2(p.server.timerTasks),
-];
-/** The median of a point's windows, with the lowest and highest window: `12.3 (11.9-13.0)`. */
-const spread = (p: Point) => `${n1(p.perSecond)} (${n1(p.lowest)}-${n1(p.highest)})`;
 
 function throughputSection({ r, keys, concurrencies, labelOf }: View) {
   const cell = (k: VariantKey, c: number) => {
@@ -104,71 +84,6 @@ function costSection({ r, keys, concurrencies, labelOf }: View) {
     'Each process, per variant (ms per calculation, medians):',
     '',
     ...perProcess,
-  ];
-}
-
-/** What a describe, the API's one per result read, costs against a whole calculation. */
-function describeSection({ r }: View) {
-  const d = point(r.describe, 'describe', r.describe[0]?.concurrency ?? 0);
-  if (!d) return [];
-  const calc = point(r.throughput, 'api', d.concurrency);
-  const share = (d.cost.server / (calc?.cost.total ?? NaN)) * 100;
-  return [
-    '## The describe per result read',
-    '',
-    `Describing one finished calculation, ${d.concurrency} clients, ${d.windows.length} windows: ` +
-      `${spread(d)} describes/s; per describe the server spent ${n2(d.cost.server)} ms of CPU and the ` +
-      `client ${n2(d.cost.benchClient)} ms, ${n1(share)} % of a whole calculation via the API at that ` +
-      `concurrency (${n1(calc?.cost.total)} ms, server + ours).`,
-    '',
-  ];
-}
-
-function comparisonSection({ r: { comparison: e }, labelOf }: View) {
-  if (!e) return [];
-  const c = e.concurrency;
-  const rows = (['api', 'direct'] as const).flatMap((k) => {
-    const base = point(e.throughput, `${k}-${CONTROL.tag}`, c);
-    return e.stacks
-      .map((x) => `${k}-${x.tag}` as VariantKey)
-      .map((variant) => {
-        const p = point(e.throughput, variant, c);
-        const delta = paired(e.throughput, [variant, `${k}-${CONTROL.tag}`], c, costOf('total'), (x, y) => x - y).value;
-        return [
-          labelOf(variant),
-          n1(e.latency.find((l) => l.variant === variant)?.summary.p50),
-          p ? spread(p) : '-',
-          ...(p ? costCells(p) : []).map(n1),
-          ...(p ? counters(p) : []),
-          variant === `${k}-${CONTROL.tag}`
-            ? ''
-            : `${delta >= 0 ? '+' : ''}${n1(delta)} (${n1((delta / (base?.cost.total ?? NaN)) * 100)} %)`,
-        ];
-      });
-  });
-  const stacks = e.stacks
-    .filter((x) => x.tag !== CONTROL.tag)
-    .map((x) => (x.label.includes(envText(x.env)) ? x.label : `${x.label} (${envText(x.env)})`));
-  const windows = e.throughput.filter((t) => t.variant === `api-${CONTROL.tag}`).length;
-  return [
-    '## Other settings against the default',
-    '',
-    `The same pipeline on fresh stacks beside the first, each with its own server, measured in turns: one ` +
-      `with the default settings, and ${stacks.join('; ')}. ` +
-      `${e.latency[0]?.summary.count ?? 0} sequential calculations per variant, then ${windows} windows per ` +
-      `variant at c=${c}; throughput and CPU (ms per calculation) are medians of the windows, and the last ` +
-      'column is the difference in server + ours from the fresh default stack, window against window of the ' +
-      'same round, the median over the rounds, in ms and as a share of the default. Every stack runs via the ' +
-      'API, then every stack started directly, so that no two windows in a row share a server.' +
-      (e.stacks.some((x) => x.tag === 'traced')
-        ? ` OTLP export requests received from the traced stack: ${e.otlpRequests}.`
-        : ''),
-    '',
-    table(
-      ['variant', 'p50 ms', 'calculations/s', 'server', ...COST_COLUMNS.slice(1), ...COUNTERS, 'against the default'],
-      rows,
-    ),
-    '',
   ];
 }
 
