@@ -140,7 +140,7 @@ async function main(): Promise<void> {
     labels.describe = describing.label;
     const describe: BenchResults['describe'] = [];
     for (let w = 0; w < config.windows; w++) {
-      describe.push(await costedWindow(describing, config.compareConcurrency, config, processes()));
+      describe.push(await costedWindow(describing, config.compareConcurrency, config, processes(), true));
     }
     const memoryBeforeApiLoad = processes().map(memoryOf);
 
