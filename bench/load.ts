@@ -10,7 +10,8 @@ import { calculate, WORKFLOW_TASK_QUEUE, WORKFLOW_TYPE } from '@calc/contracts';
 import { loadApiConfig } from '../producers/api/config';
 import { BaselineCalculateWorkflow, BASELINE_WORKFLOW_QUEUE } from './baseline-workflows';
 import type { BenchConfig } from './config';
-import { costs, cpuNow, serverCounters, type MeasuredProcess, type ServerCounter } from './procs';
+import type { ServerCounter } from '../tests/prometheus';
+import { costs, cpuNow, serverCountersAt, type MeasuredProcess } from './procs';
 
 /** `api-<tag>` and `direct-<tag>` run on a second stack started with other settings (run.ts). */
 export type VariantKey = 'api' | 'direct' | 'baseline' | 'describe' | `${'api' | 'direct'}-${string}`;
@@ -152,7 +153,7 @@ export type LatencyResult = Awaited<ReturnType<typeof sequentialLatency>>[number
  */
 export async function throughputWindow(v: Variant, c: number, config: BenchConfig, processes: MeasuredProcess[] = []) {
   // Read outside the CPU figures: an answer of the server's metrics endpoint is about 2 MB.
-  const countersBefore = await serverCounters(v.serverMetrics);
+  const countersBefore = await serverCountersAt(v.serverMetrics);
   const before = cpuNow(processes);
   const errors = tally();
   const samples: number[] = [];
@@ -180,7 +181,7 @@ export async function throughputWindow(v: Variant, c: number, config: BenchConfi
   await Promise.all(Array.from({ length: c }, client)).finally(() => clearInterval(ticker));
   const elapsed = ((end ?? performance.now()) - start) / 1000;
   const cpu = costs(processes, before, finished);
-  const countersAfter = await serverCounters(v.serverMetrics);
+  const countersAfter = await serverCountersAt(v.serverMetrics);
   const server = Object.fromEntries(
     Object.entries(countersAfter).map(([k, after]) => [k, (after - countersBefore[k as ServerCounter]) / finished]),
   ) as Record<ServerCounter, number>;
@@ -196,7 +197,7 @@ export async function throughputWindow(v: Variant, c: number, config: BenchConfi
     latency: summarize(samples),
     ...errors,
     cpu,
-    /** The server's own counters per calculation that ended (procs.ts serverCounters). */
+    /** The server's own counters per calculation that ended (tests/prometheus.ts serverCounters). */
     server,
   };
 }

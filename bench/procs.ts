@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { samplesOf, serverCounters } from '../tests/prometheus';
 import type { RunningStack } from '../tests/stack';
 
 const ROOT = join(__dirname, '..');
@@ -139,25 +140,7 @@ export function versions() {
   };
 }
 
-/**
- * The Temporal server's own counters from its Prometheus endpoint, summed over their labels:
- * tasks handed to a poller at once (`poll_success_sync`) among all handed out (`poll_success`),
- * tasks written to the database for later (`persistence_requests` of CreateTasks), every
- * persistence request, and the timer tasks its history service processed.
- */
-export async function serverCounters(url: string): Promise<Record<ServerCounter, number>> {
-  const sums = { pollSync: 0, pollAll: 0, createTasks: 0, persistence: 0, timerTasks: 0 };
-  const text = await (await fetch(url)).text();
-  for (const [, name, labels, value] of text.matchAll(/^(\w+)\{([^}]*)\} (\S+)$/gm)) {
-    const operation = /operation="([^"]*)"/.exec(labels!)?.[1] ?? '';
-    const v = Number(value);
-    if (name === 'poll_success_sync') sums.pollSync += v;
-    else if (name === 'poll_success') sums.pollAll += v;
-    else if (name === 'persistence_requests') {
-      sums.persistence += v;
-      if (operation === 'CreateTasks') sums.createTasks += v;
-    } else if (name === 'task_requests' && operation.startsWith('TimerActive')) sums.timerTasks += v;
-  }
-  return sums;
+/** The Temporal server's own counters from its Prometheus endpoint (tests/prometheus.ts). */
+export async function serverCountersAt(url: string) {
+  return serverCounters(samplesOf(await (await fetch(url)).text()));
 }
-export type ServerCounter = 'pollSync' | 'pollAll' | 'createTasks' | 'persistence' | 'timerTasks';

@@ -2,16 +2,10 @@
  * The benchmark's results as run.ts records them in latest.json, what one calculation costs
  * per process, and the ratios the project's targets are stated in. report.ts renders them.
  */
+import type { ServerCounter } from '../tests/prometheus';
 import type { OtherStackSettings } from './config';
 import type { ApiLoadResult, LatencyResult, ThroughputResult, VariantKey } from './load';
-import {
-  BASELINE_SERVICE,
-  type machine,
-  type ProcessCost,
-  type ProcessMemory,
-  type ServerCounter,
-  type versions,
-} from './procs';
+import { BASELINE_SERVICE, type machine, type ProcessCost, type ProcessMemory, type versions } from './procs';
 
 export interface BenchResults {
   date: string;

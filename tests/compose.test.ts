@@ -17,6 +17,7 @@ import { STEPS } from '@calc/contracts';
 import { must, run } from '../deploy/engine';
 import { composeProject, cpuPerCalculation, pidsOf, seconds, type ComposeProject } from './compose-project';
 import { runningOn, stepRuns } from './history';
+import { samplesOf, serverCounters, sumOf } from './prometheus';
 import { assertStepsByLanguage, finalResult, userChecks, type Target } from './user-checks';
 
 const JOBS = ['temporal-schema', 'temporal-namespace', 'worker-deployment'];
@@ -29,45 +30,24 @@ const containers = (service?: string) => stack.containers(service);
 const containerOf = (identity: string) => stack.containerOf(identity);
 const start = (n: bigint) => stack.start(n);
 
-/** Every sample of the Temporal server's Prometheus metrics, read inside its container. */
-function serverMetrics(): { name: string; labels: Record<string, string>; value: number }[] {
+/** The server's counters (tests/prometheus.ts), read inside its container. */
+function serverCountersNow() {
   const text = stack.project.must('exec', '-T', 'temporal', 'wget', '-q', '-O', '-', 'http://127.0.0.1:8000/metrics');
-  return text
-    .split('\n')
-    .filter((line) => line && !line.startsWith('#'))
-    .map((line) => {
-      const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)/.exec(line)!;
-      const labels = Object.fromEntries(
-        [...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1]!, l[2]!]),
-      );
-      return { name: m[1]!, labels, value: Number(m[3]) };
-    });
-}
-
-/** The counters this test reads, each summed over every other label. */
-function serverCounters() {
-  const samples = serverMetrics();
-  const sum = (name: string, operation: (op: string) => boolean = () => true) =>
-    samples
-      .filter((s) => s.name === name && operation(s.labels.operation ?? ''))
-      .reduce((total, s) => total + s.value, 0);
-  const timerOperations = [
-    ...new Set(
-      samples
-        .filter((s) => s.name === 'task_requests' && s.labels.operation?.startsWith('TimerActive'))
-        .map((s) => s.labels.operation!),
+  const samples = samplesOf(text);
+  const timerOperations = new Set(
+    samples.flatMap((s) =>
+      s.name === 'task_requests' && s.labels.operation?.startsWith('TimerActive') ? [s.labels.operation] : [],
     ),
-  ];
+  );
   return {
+    ...serverCounters(samples),
     /** The names of the kind read here, for a message when one is missing. */
     names: [...new Set(samples.map((s) => s.name))].filter((n) =>
       /poll_success|task_requests|persistence_requests/.test(n),
     ),
-    pollSuccess: sum('poll_success'),
-    pollSuccessSync: sum('poll_success_sync'),
-    createTasks: sum('persistence_requests', (op) => op === 'CreateTasks'),
-    timerTasks: sum('task_requests', (op) => op.startsWith('TimerActive')),
-    timers: Object.fromEntries(timerOperations.map((op) => [op, sum('task_requests', (o) => o === op)])),
+    timers: Object.fromEntries(
+      [...timerOperations].map((op) => [op, sumOf(samples, 'task_requests', (l) => l.operation === op)]),
+    ),
   };
 }
 
@@ -268,7 +248,7 @@ describe('the cost of a calculation to the production server', () => {
       server: containers('temporal').flatMap(pidsOf),
       postgres: containers('postgresql').flatMap(pidsOf),
     };
-    const before = serverCounters();
+    const before = serverCountersNow();
     const cpu = await cpuPerCalculation(
       groups,
       async (n) => {
@@ -281,14 +261,14 @@ describe('the cost of a calculation to the production server', () => {
     // timer task: one per workflow task (its timeout, 10 s) and one per step (its heartbeat
     // timeout, 5 s), 7 at least. Counted once they have all fired: 15 s on, or later on a slow machine.
     await new Promise((r) => setTimeout(r, 15_000));
-    let after = serverCounters();
+    let after = serverCountersNow();
     for (let i = 0; i < 60 && after.timerTasks - before.timerTasks < 7 * count; i++) {
       await new Promise((r) => setTimeout(r, 2000));
-      after = serverCounters();
+      after = serverCountersNow();
     }
     const per = (a: number, b: number) => (a - b) / count;
-    const polled = after.pollSuccess - before.pollSuccess;
-    const sync = after.pollSuccessSync - before.pollSuccessSync;
+    const polled = after.pollAll - before.pollAll;
+    const sync = after.pollSync - before.pollSync;
     const createTasks = after.createTasks - before.createTasks;
     const timerTasks = after.timerTasks - before.timerTasks;
     const timers = Object.entries(after.timers)
