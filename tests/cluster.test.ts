@@ -52,17 +52,26 @@ function gossip(): Record<string, string[]> {
 }
 
 interface Shard {
+  shard: number;
   owner: string;
   rangeId: number;
 }
 
-/** Every shard's owner (a host address) and range_id: `tdbg shard describe`, shard by shard. */
+/**
+ * Every shard's owner (a host address) and range_id, in shard order: `tdbg shard describe`,
+ * shard by shard. Throws unless every shard answered: a node that is starting or stopping
+ * refuses the call for a moment, and a shard left out would shift the ones after it.
+ */
 function shards(): Shard[] {
-  const out = tdbg(`for i in $(seq 1 ${SHARDS}); do tdbg shard describe --shard-id $i; done`);
-  return [...out.matchAll(/"rangeId":\s*"(\d+)",\s*"owner":\s*"([^:"]+):/g)].map((m) => ({
-    rangeId: Number(m[1]),
-    owner: m[2]!,
-  }));
+  const out = tdbg(`for i in $(seq 1 ${SHARDS}); do tdbg shard describe --shard-id $i || exit 1; done`);
+  const found = [...out.matchAll(/"shardId":\s*(\d+),\s*"rangeId":\s*"(\d+)",\s*"owner":\s*"([^:"]+):/g)];
+  const all = found.map((m) => ({ shard: Number(m[1]), rangeId: Number(m[2]), owner: m[3]! }));
+  assert.deepEqual(
+    all.map((s) => s.shard),
+    Array.from({ length: SHARDS }, (_, i) => i + 1),
+    `tdbg shard describe answered for shards ${all.map((s) => s.shard).join(',')}`,
+  );
+  return all;
 }
 
 /** How many shards each node owns, by its address. */
@@ -81,13 +90,31 @@ function addressOf(c: Container): string {
 
 const nodes = () => stack.containers('temporal-node').filter((c) => c.state === 'running');
 
-/** Polls `check` every second until it holds; returns the seconds it took since `since`. */
+/**
+ * Polls `check` every second until it holds; returns the seconds it took since `since`. A check
+ * that throws counts as not yet (an admin call to a node on its way up or down fails for a
+ * moment); its last error is in the timeout's message.
+ */
 async function until(what: string, since: number, check: () => boolean, timeoutMs = 120_000): Promise<number> {
+  let last: unknown;
   for (;;) {
-    if (check()) return (Date.now() - since) / 1000;
-    if (Date.now() - since > timeoutMs) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+    try {
+      if (check()) return (Date.now() - since) / 1000;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() - since > timeoutMs) {
+      throw new Error(`${what}: not within ${timeoutMs / 1000} s${last ? `; last error: ${String(last)}` : ''}`);
+    }
     await sleep(1000);
   }
+}
+
+/** `read()` once it answers, retried as `until` does. */
+async function once<T>(what: string, read: () => T): Promise<T> {
+  let value: T | undefined;
+  await until(what, Date.now(), () => ((value = read()), true));
+  return value!;
 }
 
 interface Run {
@@ -113,7 +140,7 @@ async function underFault(first: number, kill: () => Container[]): Promise<void>
   const runs: Run[] = [];
   let killedAt = 0;
   let inFlightAtKill: Run[] = [];
-  const before = shards();
+  const before = await once('the shards before the kill', shards);
   log(`before: ${NODES} members in every role, shards per node ${JSON.stringify(perNode(before))}`);
   let failed = false;
   const faults = (async () => {
@@ -130,7 +157,7 @@ async function underFault(first: number, kill: () => Container[]): Promise<void>
     const shrank = await until('membership shrinks', killedAt, () =>
       Object.values(gossip()).every((members) => members.length === NODES - 1 && !members.includes(address)),
     );
-    const moved = shards();
+    const moved = await once('the shards after the kill', shards);
     log(
       `membership shrank to ${NODES - 1} in every role ${shrank.toFixed(1)} s after the kill; shards per node ${JSON.stringify(perNode(moved))}`,
     );
@@ -149,7 +176,7 @@ async function underFault(first: number, kill: () => Container[]): Promise<void>
       Object.values(gossip()).every((members) => members.length === NODES && members.includes(back)),
     );
     const spread = await until('shards spread again', restartedAt, () => shards().some((s) => s.owner === back));
-    const owners = perNode(shards());
+    const owners = perNode(await once('the shards after the restart', shards));
     log(
       `restarted: every role has ${NODES} members ${grew.toFixed(1)} s later; shards per node ${JSON.stringify(owners)} (${spread.toFixed(1)} s)`,
     );
