@@ -13,11 +13,12 @@ export function table(header: string[], rows: string[][]): string {
 export type View = { r: BenchResults; keys: VariantKey[]; concurrencies: number[]; labelOf: (k: VariantKey) => string };
 
 export const COST_COLUMNS = ['Temporal server', 'workflow worker', 'API', 'ours', 'server + ours'];
-export const COUNTERS = ['tasks matched at once', 'CreateTasks', 'timer tasks'];
+export const COUNTERS = ['tasks matched at once', 'CreateTasks', 'persistence requests', 'timer tasks'];
 export const costCells = ({ cost: x }: Point) => [x.server, x.workflowWorker, x.api, x.ours, x.total];
 export const counters = (p: Point) => [
   `${n2(p.server.pollSync)} of ${n2(p.server.pollAll)}`,
   n2(p.server.createTasks),
+  n1(p.server.persistence),
   n2(p.server.timerTasks),
 ];
 /** The median of a point's windows, with the lowest and highest window: `12.3 (11.9-13.0)`. */

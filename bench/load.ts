@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import autocannon from 'autocannon';
 import { calculate, WORKFLOW_TASK_QUEUE, WORKFLOW_TYPE } from '@calc/contracts';
 import { loadApiConfig } from '../producers/api/config';
@@ -50,11 +50,10 @@ export function variants(
   };
   const viaApi = async (n: number) => {
     const start = await fetch(`${api}/?number=${n}`, { method: 'POST' });
-    const started = (await start.json()) as { workflow_id?: string };
-    if (start.status !== 202 || !started.workflow_id) {
-      throw new Error(`POST /?number=${n} answered ${start.status}: ${JSON.stringify(started)}`);
-    }
-    const res = await fetch(`${api}/result/${encodeURIComponent(started.workflow_id)}?wait=30`);
+    const [location, text] = [start.headers.get('location'), await start.text()];
+    if (start.status !== 202 || !location) throw new Error(`POST /?number=${n} answered ${start.status}: ${text}`);
+    // The Location names the run, as a client that follows it would read it.
+    const res = await fetch(`${api}${location}&wait=30`);
     const body = (await res.json()) as { message?: string; result?: string };
     if (res.status !== 200 || body.message !== 'completed') {
       throw new Error(`GET /result answered ${res.status}: ${JSON.stringify(body).slice(0, 200)}`);
@@ -82,10 +81,11 @@ export function variants(
  * Not a calculation: one description of a finished one, as the API asks for on every result
  * read, so that a window of it gives what a describe costs the server.
  */
-export function describeVariant(client: Client, workflowId: string, serverMetrics: string): Variant {
+/** Describes of one finished calculation, by its run as the API makes them. */
+export function describeVariant(handle: WorkflowHandle, serverMetrics: string): Variant {
   const calculate = async () => {
-    const { status } = await client.workflow.getHandle(workflowId).describe();
-    if (status.name !== 'COMPLETED') throw new Error(`${workflowId} described as ${status.name}`);
+    const { status } = await handle.describe();
+    if (status.name !== 'COMPLETED') throw new Error(`${handle.workflowId} described as ${status.name}`);
   };
   return { key: 'describe', label: 'describe of a finished calculation', serverMetrics, calculate };
 }

@@ -63,10 +63,11 @@ function costSection({ r, keys, concurrencies, labelOf }: View) {
     'CPU time (user + system, from /proc/<pid>/stat) each process used from the start of a throughput window ' +
       'until its last calculation ended, divided by the calculations that ended; the median of the windows. ' +
       '"ours" is our workers and the API (the baseline\'s two processes for the baseline); the launcher only ' +
-      'relays logs and the bench client is the load generator, so neither is counted. The last three columns ' +
+      'relays logs and the bench client is the load generator, so neither is counted. The last four columns ' +
       "come from the server's Prometheus endpoint, read before and after each window, per calculation: tasks " +
       'handed to a waiting poller at once among all tasks handed out (a calculation needs 4 workflow tasks and ' +
-      '3 activity tasks), tasks written to the database for later (CreateTasks), and timer tasks processed ' +
+      '3 activity tasks), tasks written to the database for later (CreateTasks), all requests to the ' +
+      'database (the work a way of calling the server adds shows here), and timer tasks processed ' +
       '(timeouts that fire 5 to 10 s after their task started, whether it ended or not). Each window starts ' +
       `${r.settings.settleSeconds} s after the one before, once that one's timeouts have fired, so a window ` +
       'counts only timeouts of its own calculations: those that fire before it ends.',

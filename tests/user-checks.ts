@@ -18,18 +18,30 @@ export interface Target {
   completed: (id: string, n: bigint) => Record<string, unknown>;
 }
 
-export async function startCalculation(api: string, number: string, idempotencyKey?: string): Promise<string> {
+/** Starts a calculation of `number` and returns its id and the `Location` to read it at. */
+export async function startedAt(api: string, number: string, idempotencyKey?: string) {
   const headers = idempotencyKey ? { 'idempotency-key': idempotencyKey } : undefined;
   const res = await fetch(`${api}/?number=${encodeURIComponent(number)}`, { method: 'POST', headers });
   assert.equal(res.status, 202, await res.clone().text());
-  const body = (await res.json()) as { message: string; workflow_id: string };
+  const body = (await res.json()) as { message: string; workflow_id: string; run_id: string };
   assert.equal(body.message, 'workflow started');
-  assert.equal(res.headers.get('location'), `/result/${body.workflow_id}`);
-  return body.workflow_id;
+  assert.match(body.run_id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  const location = `/result/${body.workflow_id}?run_id=${body.run_id}`;
+  assert.equal(res.headers.get('location'), location);
+  return { id: body.workflow_id, location };
 }
 
-export async function resultOf(api: string, id: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${api}/result/${id}?wait=30`);
+export async function startCalculation(api: string, number: string, idempotencyKey?: string): Promise<string> {
+  return (await startedAt(api, number, idempotencyKey)).id;
+}
+
+/** What `GET /result/{id}` answers within 30 s; `query` may name the run (`run_id=...`). */
+export async function resultOf(
+  api: string,
+  id: string,
+  query = '',
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${api}/result/${id}?wait=30${query && `&${query}`}`);
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -75,11 +87,13 @@ export function userChecks(target: () => Target): void {
   for (const [number, expected] of EXACT_CASES) {
     it(`POST ${number.length > 10 ? `a ${number.length - 1}-digit number` : number} gives n^${EXPONENT} exactly, ${STEPS.map((s) => s.language).join(' -> ')}`, async () => {
       const { api, client, completed } = target();
-      const id = await startCalculation(api, number);
-      const { status, body } = await resultOf(api, id);
+      const { id, location } = await startedAt(api, number);
+      // At its Location (which names the run), then by the id alone.
+      const { status, body } = await resultOf(api, id, location.split('?')[1]);
       assert.equal(status, 200);
       assert.equal(body.result, expected);
       assert.deepEqual(body, completed(id, BigInt(number)));
+      assert.deepEqual(await resultOf(api, id), { status, body });
       assertStepsByLanguage(await stepRuns(client, id));
     });
   }
@@ -104,10 +118,22 @@ export function userChecks(target: () => Target): void {
     });
   }
 
-  it('answers 404 for an unknown workflow id', async () => {
-    const res = await fetch(`${target().api}/result/calculate-does-not-exist`);
+  it('answers 404 for an unknown workflow id, or a run id of another calculation', async () => {
+    const { api } = target();
+    const res = await fetch(`${api}/result/calculate-does-not-exist`);
     assert.equal(res.status, 404);
     assert.match(((await res.json()) as { message: string }).message, /no calculation has the id/);
+    const id = await startCalculation(api, '5');
+    const otherRun = '0193e2a4-5b6c-7d8e-9f01-23456789abcd';
+    const { status, body } = await resultOf(api, id, `run_id=${otherRun}`);
+    assert.equal(status, 404);
+    assert.equal(body.message, `no calculation has the id "${id}" and the run id "${otherRun}"`);
+  });
+
+  it('answers 400 naming run_id for a run id that is not a UUID', async () => {
+    const { status, body } = await resultOf(target().api, 'calculate-any', 'run_id=not-a-uuid');
+    assert.equal(status, 400);
+    assert.equal(body.message, 'run_id must be a UUID, the run id that POST / returns; got "not-a-uuid"');
   });
 
   it('serves /docs, /openapi.json, /health, /ready and the Temporal UI', async () => {

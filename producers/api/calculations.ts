@@ -64,7 +64,10 @@ export class Calculations {
    * starts nothing and returns the first calculation's id; the same key with another number
    * is a conflict.
    */
-  async start(number: string, idempotencyKey?: string): Promise<{ workflowId: string; replayed: boolean }> {
+  async start(
+    number: string,
+    idempotencyKey?: string,
+  ): Promise<{ workflowId: string; runId: string; replayed: boolean }> {
     // A fresh id names no number: workflow ids are stored and shown in plain text by the server,
     // its UI and our traces, while the numbers themselves travel encrypted. An id derived from a
     // key makes the same key always name the same calculation.
@@ -73,7 +76,7 @@ export class Calculations {
         ? `calculate-${randomUUID()}`
         : `calculate-key-${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}`;
     try {
-      await this.client.workflow.start<typeof CalculateWorkflow>(WORKFLOW_TYPE, {
+      const handle = await this.client.workflow.start<typeof CalculateWorkflow>(WORKFLOW_TYPE, {
         taskQueue: WORKFLOW_TASK_QUEUE,
         workflowId,
         args: [number, this.options],
@@ -84,20 +87,25 @@ export class Calculations {
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         requestEagerStart: this.eagerStart,
       });
-      return { workflowId, replayed: false };
+      return { workflowId, runId: handle.firstExecutionRunId, replayed: false };
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError) || idempotencyKey === undefined) throw err;
     }
     const { description } = await this.find(workflowId);
     if (description.memo?.number !== number)
       throw httpErrors.conflict('this Idempotency-Key was already used to start a calculation of another number');
-    return { workflowId, replayed: true };
+    return { workflowId, runId: description.runId, replayed: true };
   }
 
-  /** The calculation with this id; 404 for unknown ids and for workflows of other types. */
-  async find(workflowId: string) {
-    const handle: Handle = this.client.workflow.getHandle(workflowId);
-    const notFound = httpErrors.notFound(`no calculation has the id ${JSON.stringify(workflowId)}`);
+  /**
+   * The calculation with this id (and run id, when given); 404 for unknown ids and for
+   * workflows of other types.
+   */
+  async find(workflowId: string, runId?: string) {
+    const handle: Handle = this.client.workflow.getHandle(workflowId, runId);
+    const notFound = httpErrors.notFound(
+      `no calculation has the id ${JSON.stringify(workflowId)}${runId ? ` and the run id ${JSON.stringify(runId)}` : ''}`,
+    );
     let description: WorkflowExecutionDescription;
     try {
       description = await handle.describe();
@@ -116,10 +124,12 @@ export class Calculations {
    * `seconds`, whichever comes first: one long-poll on its history, then one description
    * (which tells a calculation from an unknown id or another workflow type, and names the
    * version that ran it). Describing only after the wait saves a call per request; an id of
-   * another workflow type still answers 404, only after the wait.
+   * another workflow type still answers 404, only after the wait. With the run id, as the start's
+   * `location` gives it, the server reads that run directly instead of first looking up which
+   * run is the current one, once for each of the two calls.
    */
-  async settle(workflowId: string, seconds: number) {
-    const handle: Handle = this.client.workflow.getHandle(workflowId);
+  async settle(workflowId: string, seconds: number, runId?: string) {
+    const handle: Handle = this.client.workflow.getHandle(workflowId, runId);
     let waited: { result: string } | { failure: unknown } | undefined;
     if (seconds > 0) {
       // Timers take whole milliseconds; `wait` may have any number of decimals.
@@ -131,7 +141,7 @@ export class Calculations {
           (failure: unknown) => (signal.aborted && !(failure instanceof WorkflowFailedError) ? undefined : { failure }),
         );
     }
-    const found = await this.find(workflowId);
+    const found = await this.find(workflowId, runId);
     const ended = endedAs(found.description);
     if (waited === undefined)
       return { found, outcome: ended === undefined ? undefined : await this.outcome(handle, ended) };
@@ -176,7 +186,7 @@ export class Calculations {
   }
 
   /** Requests cancellation; the running step hears of it through its next heartbeat. */
-  async cancel(workflowId: string): Promise<void> {
+  async cancel(workflowId: string): Promise<{ runId: string }> {
     const { handle, description } = await this.find(workflowId);
     const ended = endedAs(description);
     if (ended !== undefined) {
@@ -185,5 +195,6 @@ export class Calculations {
       );
     }
     await handle.cancel();
+    return { runId: description.runId };
   }
 }

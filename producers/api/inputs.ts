@@ -66,6 +66,15 @@ export function waitInput(maxSeconds: number): Input {
   };
 }
 
+export const runIdInput: Input = {
+  schema: {
+    type: 'string',
+    format: 'uuid',
+    description: `Optional: ${api.runId.rule}, as in its \`Location\`. With it the server reads that run without first looking up the current one.`,
+  },
+  message: (error) => `${api.runId.parameter} must be ${api.runId.rule}; got ${shown(error.data)}`,
+};
+
 export const idempotencyKeyInput: Input = {
   schema: {
     type: 'string',

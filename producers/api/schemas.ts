@@ -6,7 +6,7 @@
 import { STATUS_CODES } from 'node:http';
 import { calculate, RESULT_FORMULA, STEPS } from '@calc/contracts';
 import contract from '@calc/contracts/contract.json';
-import { idempotencyKeyInput, numberInput, waitInput } from './inputs';
+import { idempotencyKeyInput, numberInput, runIdInput, waitInput } from './inputs';
 
 /** What the document shows of the inputs and answers; it follows the running configuration. */
 export interface SchemaOptions {
@@ -19,6 +19,7 @@ export interface SchemaOptions {
 const EXAMPLE_NUMBER = contract.api.number.example;
 const EXAMPLE_RESULT = calculate(BigInt(EXAMPLE_NUMBER)).toString();
 const EXAMPLE_ID = 'calculate-5b0c7c1e-7d1f-4c55-9a53-0e0b9f6a3f10';
+const EXAMPLE_RUN_ID = '0193e2a4-5b6c-7d8e-9f01-23456789abcd';
 
 /** The body of every error answer with status `code`. */
 export function error(code: number, description: string, headers?: Record<string, unknown>) {
@@ -123,7 +124,9 @@ export function startSchema(options: SchemaOptions) {
             description: 'Present when an earlier request with the same Idempotency-Key started it.',
           },
         },
-        ...calculation(['workflow started']),
+        ...calculation(['workflow started'], {
+          run_id: { type: 'string', format: 'uuid', example: EXAMPLE_RUN_ID, description: 'The run it started.' },
+        }),
       },
       400: error(400, '`number` or `Idempotency-Key` breaks its rule; the message names it.'),
       409: error(409, 'The Idempotency-Key was already used for another number.'),
@@ -143,7 +146,7 @@ export function resultSchema(options: SchemaOptions) {
     params: workflowIdParam,
     querystring: {
       type: 'object',
-      properties: { wait: waitInput(options.maxResultWaitSeconds).schema },
+      properties: { wait: waitInput(options.maxResultWaitSeconds).schema, run_id: runIdInput.schema },
     },
     response: {
       200: {
@@ -162,8 +165,8 @@ export function resultSchema(options: SchemaOptions) {
         headers: { 'Retry-After': { type: 'string', description: 'Seconds until asking again is worthwhile.' } },
         ...calculation(['running'], { steps: { type: 'array', items: step }, worker_version: workerVersion }),
       },
-      400: error(400, '`wait` is not a number of seconds within the bound.'),
-      404: error(404, 'No calculation has this id.'),
+      400: error(400, '`wait` is not a number of seconds within the bound, or `run_id` is not a UUID.'),
+      404: error(404, 'No calculation has this id (and run id, when given).'),
       ...commonErrors(options),
     },
   };

@@ -13,7 +13,7 @@ import type { SchemaOptions } from '../schemas';
 const FROM_START = {
   GetResult: {
     operationId: 'getResult',
-    parameters: { workflow_id: '$response.body#/workflow_id' },
+    parameters: { workflow_id: '$response.body#/workflow_id', run_id: '$response.body#/run_id' },
     description: 'The calculation just started: its state or result.',
   },
   CancelCalculation: {

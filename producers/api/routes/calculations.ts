@@ -1,8 +1,12 @@
 /** Start a calculation, read its result, cancel it. */
 import type { FastifyPluginAsync } from 'fastify';
 import { Calculations, workerVersion } from '../calculations';
-import { idempotencyKeyInput, inputErrors, numberInput, queryNumbersAsSent, waitInput } from '../inputs';
+import { idempotencyKeyInput, inputErrors, numberInput, queryNumbersAsSent, runIdInput, waitInput } from '../inputs';
 import { cancelSchema, resultSchema, startSchema, type SchemaOptions } from '../schemas';
+
+/** Where the result of a calculation is read: naming the run spares the server a lookup per read. */
+const resultUrl = (workflowId: string, runId: string) =>
+  `/result/${encodeURIComponent(workflowId)}?run_id=${encodeURIComponent(runId)}`;
 
 const calculationRoutes: FastifyPluginAsync<{ calculations: Calculations; schemaOptions: SchemaOptions }> = async (
   app,
@@ -20,18 +24,18 @@ const calculationRoutes: FastifyPluginAsync<{ calculations: Calculations; schema
     async (request, reply) => {
       // The canonical form: no leading zeros, no minus zero.
       const number = BigInt(request.query.number).toString();
-      const { workflowId, replayed } = await calculations.start(number, request.headers['idempotency-key']);
+      const { workflowId, runId, replayed } = await calculations.start(number, request.headers['idempotency-key']);
       request.log.info({ workflowId, replayed }, replayed ? 'calculation already started' : 'calculation started');
       if (replayed) reply.header('idempotent-replayed', 'true');
       return reply
         .code(202)
-        .header('location', `/result/${encodeURIComponent(workflowId)}`)
-        .send({ message: 'workflow started', workflow_id: workflowId });
+        .header('location', resultUrl(workflowId, runId))
+        .send({ message: 'workflow started', workflow_id: workflowId, run_id: runId });
     },
   );
 
-  const resultQuery = { wait: waitInput(schemaOptions.maxResultWaitSeconds) };
-  app.get<{ Params: { workflow_id: string }; Querystring: { wait: number } }>(
+  const resultQuery = { wait: waitInput(schemaOptions.maxResultWaitSeconds), run_id: runIdInput };
+  app.get<{ Params: { workflow_id: string }; Querystring: { wait: number; run_id?: string } }>(
     '/result/:workflow_id',
     {
       schema: resultSchema(schemaOptions),
@@ -39,7 +43,8 @@ const calculationRoutes: FastifyPluginAsync<{ calculations: Calculations; schema
       schemaErrorFormatter: inputErrors({ querystring: resultQuery }),
     },
     async (request, reply) => {
-      const { found, outcome } = await calculations.settle(request.params.workflow_id, request.query.wait);
+      const { params, query } = request;
+      const { found, outcome } = await calculations.settle(params.workflow_id, query.wait, query.run_id);
       const worker_version = workerVersion(found.description);
       if (outcome !== undefined) return reply.code(200).send({ ...outcome, worker_version });
       const steps = await calculations.steps(found.handle);
@@ -55,11 +60,11 @@ const calculationRoutes: FastifyPluginAsync<{ calculations: Calculations; schema
     { schema: cancelSchema(schemaOptions) },
     async (request, reply) => {
       const id = request.params.workflow_id;
-      await calculations.cancel(id);
+      const { runId } = await calculations.cancel(id);
       request.log.info({ workflowId: id }, 'cancellation requested');
       return reply
         .code(202)
-        .header('location', `/result/${encodeURIComponent(id)}`)
+        .header('location', resultUrl(id, runId))
         .send({ message: 'cancellation requested', workflow_id: id });
     },
   );

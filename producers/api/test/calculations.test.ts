@@ -41,11 +41,11 @@ describe('REST API', () => {
   it('POST /?number=2 answers 202 with the id and a Location; the result is exact', async () => {
     const res = await post('?number=2');
     assert.equal(res.statusCode, 202);
-    const body = res.json<{ message: string; workflow_id: string }>();
+    const body = res.json<{ message: string; workflow_id: string; run_id: string }>();
     assert.equal(body.message, 'workflow started');
     assert.match(body.workflow_id, /^calculate-[0-9a-f-]{36}$/);
-    assert.equal(res.headers.location, `/result/${body.workflow_id}`);
-    const done = await result(body.workflow_id, '?wait=20');
+    assert.equal(res.headers.location, `/result/${body.workflow_id}?run_id=${body.run_id}`);
+    const done = await app.inject({ method: 'GET', url: `${res.headers.location}&wait=20` });
     assert.equal(done.statusCode, 200);
     assert.deepEqual(done.json(), { message: 'completed', workflow_id: body.workflow_id, result: resultOf(2n) });
   });
@@ -355,6 +355,9 @@ describe('REST API', () => {
     assert.equal(again.headers['idempotent-replayed'], 'true');
     const id = first.json<{ workflow_id: string }>().workflow_id;
     assert.equal(again.json<{ workflow_id: string }>().workflow_id, id);
+    // The repeat names the same run, in its body and its Location.
+    assert.equal(again.json<{ run_id: string }>().run_id, first.json<{ run_id: string }>().run_id);
+    assert.equal(again.headers.location, first.headers.location);
     assert.equal((await pipeline.client.workflow.count(`WorkflowId = '${id}'`)).count, 1);
     assert.equal(other.statusCode, 409);
     assert.match(other.json<{ message: string }>().message, /Idempotency-Key was already used .* another number/);
@@ -372,11 +375,13 @@ describe('REST API', () => {
 
   it('cancels a running calculation, and answers 409 once it has ended and 404 for unknown ids', async () => {
     hold(FIRST, '15');
-    const id = (await post('?number=15')).json<{ workflow_id: string }>().workflow_id;
+    const started = await post('?number=15');
+    const id = started.json<{ workflow_id: string }>().workflow_id;
     const cancel = await app.inject({ method: 'POST', url: `/workflows/${id}/cancel` });
     assert.equal(cancel.statusCode, 202);
     assert.deepEqual(cancel.json(), { message: 'cancellation requested', workflow_id: id });
-    const res = await result(id, '?wait=20');
+    assert.equal(cancel.headers.location, started.headers.location);
+    const res = await app.inject({ method: 'GET', url: `${cancel.headers.location}&wait=20` });
     assert.equal(res.json<{ message: string }>().message, 'cancelled');
     const again = await app.inject({ method: 'POST', url: `/workflows/${id}/cancel` });
     assert.equal(again.statusCode, 409);
