@@ -38,6 +38,11 @@ export function matching<T>(pattern: RegExp, rule: string, parse: (raw: string) 
   });
 }
 
+/** One of `values`, exactly as written. */
+export function oneOf<T>(values: readonly string[], rule: string, parse: (raw: string) => T) {
+  return matching(new RegExp(`^(${values.join('|')})$`), rule, parse);
+}
+
 const DIGITS = /^[0-9]+$/;
 
 export function wholeNumber(min: number, max: number, rule = `a whole number from ${min} to ${max}`) {
@@ -55,9 +60,9 @@ export const replica = matching(new RegExp(settings.replica.pattern), settings.r
 
 export type LogFormat = 'json' | 'text';
 /** A switch such as PAYLOAD_ENCRYPTION: `on` or `off`. */
-export const onOff = matching(/^(on|off)$/, encryption.switchRule, (raw) => raw === 'on');
+export const onOff = oneOf(['on', 'off'], encryption.switchRule, (raw) => raw === 'on');
 
-export const logFormat = matching<LogFormat>(/^(json|text)$/, settings.logFormat.rule, (raw) => raw as LogFormat);
+export const logFormat = oneOf(['json', 'text'], settings.logFormat.rule, (raw) => raw as LogFormat);
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -98,11 +103,7 @@ export function exitOnSettingsError(program: string, err: unknown): unknown {
 }
 
 export type Pollers = 'fixed' | 'autoscaling';
-export const pollers = matching<Pollers>(
-  new RegExp(`^(${settings.pollers.values.join('|')})$`),
-  settings.pollers.rule,
-  (raw) => raw as Pollers,
-);
+export const pollers = oneOf(settings.pollers.values, settings.pollers.rule, (raw) => raw as Pollers);
 
 /** What every worker process reads besides its own settings. */
 export const workerSettings = {
@@ -121,11 +122,7 @@ export type WorkerSettings = ReturnType<typeof readSettings<typeof workerSetting
 export const buildId = matching(new RegExp(deployment.buildIdPattern), deployment.buildIdRule, (raw) => raw);
 
 const { versioning } = deployment;
-const workerVersioning = matching(
-  new RegExp(`^(${versioning.values.join('|')})$`),
-  versioning.rule,
-  (raw) => raw === 'on',
-);
+const workerVersioning = oneOf(versioning.values, versioning.rule, (raw) => raw === 'on');
 
 /** Whether a worker process runs as a Worker Deployment version, and which. */
 export const deploymentSettings = {
