@@ -177,9 +177,11 @@ async function main(): Promise<void> {
       const latency = await sequentialLatency(turns, config.compareLatencyCalcs, 900);
       logLatency(latency);
       const windows: BenchResults['throughput'] = [];
-      // Each variant BENCH_WINDOWS times, each round in another order, so that no setting always runs first.
+      // Each variant BENCH_WINDOWS times, each round in another order, so that no setting always
+      // runs first; every other round backwards, so that no window always follows the same one.
       for (let w = 0; w < config.windows; w++) {
-        for (const v of rotated(turns, Math.round((w * turns.length) / config.windows))) {
+        const order = rotated(turns, Math.round((w * turns.length) / config.windows));
+        for (const v of w % 2 ? order.reverse() : order) {
           // Only the stack that serves the variant: the others sit idle, and reading them is noise.
           const own = otherProcesses.filter((p) => p.service.endsWith(`@${v.key.slice(v.key.indexOf('-') + 1)}`));
           windows.push(await costedWindow(v, config.compareConcurrency, config, own));
