@@ -78,10 +78,9 @@ export function variants(
 }
 
 /**
- * Not a calculation: one description of a finished one, as the API asks for on every result
- * read, so that a window of it gives what a describe costs the server.
+ * Not a calculation: one description of a finished one by its run, as the API asks for on
+ * every result read, so that a window of it gives what a describe costs the server.
  */
-/** Describes of one finished calculation, by its run as the API makes them. */
 export function describeVariant(handle: WorkflowHandle, serverMetrics: string): Variant {
   const calculate = async () => {
     const { status } = await handle.describe();
