@@ -13,8 +13,11 @@ import type { BenchConfig } from './config';
 import type { ServerCounter } from '../tests/prometheus';
 import { costs, cpuNow, serverCountersAt, type MeasuredProcess } from './procs';
 
-/** `api-<tag>` and `direct-<tag>` run on a second stack started with other settings (run.ts). */
-export type VariantKey = 'api' | 'direct' | 'baseline' | 'describe' | `${'api' | 'direct'}-${string}`;
+/**
+ * `api-<tag>` and `direct-<tag>` run on a second stack started with other settings (run.ts);
+ * `contended` is the direct start beside a process that burns what the API spends.
+ */
+export type VariantKey = 'api' | 'direct' | 'baseline' | 'describe' | 'contended' | `${'api' | 'direct'}-${string}`;
 
 /** `serverMetrics`: the Prometheus endpoint of the Temporal server that serves the variant. */
 export type Variant = {

@@ -144,3 +144,21 @@ export function versions() {
 export async function serverCountersAt(url: string) {
   return serverCounters(samplesOf(await (await fetch(url)).text()));
 }
+
+/** What a process that keeps `cores` of one core busy and does nothing else is called. */
+export const BURNER_SERVICE = 'burner';
+
+/**
+ * A process that spins for `cores` (0 to 1) of every 20 ms and sleeps for the rest: the CPU of
+ * one more busy process on the machine, with none of its work on a calculation's path.
+ */
+export async function startBurner(cores: number) {
+  const busyMs = Math.max(0, Math.min(1, cores)) * 20;
+  const script =
+    `const spin = () => { const end = performance.now() + ${busyMs}; while (performance.now() < end);` +
+    ` setTimeout(spin, ${20 - busyMs}); }; spin();`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+  await once(child, 'spawn');
+  const measured: MeasuredProcess = { name: BURNER_SERVICE, service: BURNER_SERVICE, pid: child.pid! };
+  return { process: measured, stop: async () => void (child.kill('SIGTERM') && (await once(child, 'exit'))) };
+}

@@ -1,8 +1,12 @@
-/** The report's sections on the describe per result read and on the stacks with other settings. */
+/**
+ * The report's sections on the describe per result read, on one more busy process, and on the
+ * stacks with other settings.
+ */
 import { COST_COLUMNS, COUNTERS, costCells, counters, n1, n2, spread, table, type View } from './cells';
 import { CONTROL, envText } from './config';
-import type { VariantKey } from './load';
-import { costOf, paired, point } from './results';
+import { BURNER_SERVICE } from './procs';
+import type { ThroughputResult, VariantKey } from './load';
+import { costOf, costSummary, median, paired, point } from './results';
 
 /** What a describe, the API's one per result read, costs against a whole calculation. */
 export function describeSection({ r }: View) {
@@ -17,6 +21,44 @@ export function describeSection({ r }: View) {
       `${spread(d)} describes/s; per describe the server spent ${n2(d.cost.server)} ms of CPU and the ` +
       `client ${n2(d.cost.benchClient)} ms, ${n1(share)} % of a whole calculation via the API at that ` +
       `concurrency (${n1(calc?.cost.total)} ms, server + ours).`,
+    '',
+  ];
+}
+
+/**
+ * The direct start beside a process that burns what the API spent, against the direct start
+ * alone, round by round, beside the same ratios of the API against the direct start.
+ */
+export function contentionSection({ r, labelOf }: View) {
+  const e = r.contention;
+  const c = e?.throughput[0]?.concurrency ?? 0;
+  const [alone, beside] = [point(e?.throughput ?? [], 'direct', c), point(e?.throughput ?? [], 'contended', c)];
+  if (!e || !alone || !beside) return [];
+  const perSecond = (t: ThroughputResult) => t.perSecond;
+  const burner = (t: ThroughputResult) => t.cpu.find((p) => p.name === BURNER_SERVICE)?.perCalcMs ?? NaN;
+  const ratio = (f: (t: ThroughputResult) => number) => [
+    n2(paired(e.throughput, ['contended', 'direct'], c, f).value),
+    n2(paired(r.throughput, ['api', 'direct'], c, f).value),
+  ];
+  const rows: [string, (t: ThroughputResult) => number][] = [
+    ['calculations/s', perSecond],
+    ['Temporal server CPU per calculation', costOf('server')],
+    ['ours (workers and API) per calculation', costOf('ours')],
+    ['bench client per calculation', (t) => costSummary(t)?.benchClient ?? NaN],
+  ];
+  return [
+    '## One more busy process',
+    '',
+    `The API spends CPU on a machine the server and the workers share. Here the direct start ran alone and ` +
+      `beside a process that spins ${n2(e.cores)} of a core (what the API spent at c=${c} in the throughput ` +
+      `phase) and does nothing else, ${alone.windows.length} windows each in turns at c=${c}. The burner used ` +
+      `${n1(median(beside.windows.map(burner)))} ms per calculation. Each ratio is taken round by round, as ` +
+      'the targets are; beside it, the same ratio of the API against the direct start.',
+    '',
+    table(
+      ['figure', `${labelOf('contended')} / alone`, 'via the API / direct start'],
+      rows.map(([name, f]) => [name, ...ratio(f)]),
+    ),
     '',
   ];
 }

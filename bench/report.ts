@@ -5,7 +5,7 @@
 import { COST_COLUMNS, COUNTERS, costCells, counters, n1, n2, spread, table, type View } from './cells';
 import type { VariantKey } from './load';
 import { BASELINE_SERVICE } from './procs';
-import { comparisonSection, describeSection } from './report-settings';
+import { comparisonSection, contentionSection, describeSection } from './report-settings';
 import { point, ratios, servedBy, type BenchResults } from './results';
 
 /** Mermaid's xy chart has no legend: the line colours are fixed here and named under it. */
@@ -94,7 +94,13 @@ export function markdown(r: BenchResults): string {
   const keys = r.latency.map((l) => l.variant);
   const concurrencies = [...new Set(r.throughput.map((t) => t.concurrency))].sort((a, b) => a - b);
   const view = { r, keys, concurrencies, labelOf };
-  const errors = [...r.latency, ...r.throughput, ...(r.describe ?? []), ...r.api].reduce((a, x) => a + x.errors, 0);
+  const errors = [
+    ...r.latency,
+    ...r.throughput,
+    ...(r.describe ?? []),
+    ...(r.contention?.throughput ?? []),
+    ...r.api,
+  ].reduce((a, x) => a + x.errors, 0);
   // Workers against workers: the Temporal server and the API serve both variants alike.
   const workerPeaks = (baseline: boolean) => {
     const workers = r.memoryBeforeApiLoad.filter((p) => p.language && (p.service === BASELINE_SERVICE) === baseline);
@@ -145,6 +151,7 @@ export function markdown(r: BenchResults): string {
     ...throughputSection(view),
     ...costSection(view),
     ...describeSection(view),
+    ...contentionSection(view),
     ...comparisonSection(view),
     '## The API alone (autocannon)',
     '',

@@ -5,7 +5,14 @@
 import type { ServerCounter } from '../tests/prometheus';
 import type { OtherStackSettings } from './config';
 import type { ApiLoadResult, LatencyResult, ThroughputResult, VariantKey } from './load';
-import { BASELINE_SERVICE, type machine, type ProcessCost, type ProcessMemory, type versions } from './procs';
+import {
+  BASELINE_SERVICE,
+  BURNER_SERVICE,
+  type machine,
+  type ProcessCost,
+  type ProcessMemory,
+  type versions,
+} from './procs';
 
 export interface BenchResults {
   date: string;
@@ -22,6 +29,11 @@ export interface BenchResults {
   throughput: ThroughputResult[];
   /** Windows of describes of one finished calculation: what the API's describe per result read costs. */
   describe: ThroughputResult[];
+  /**
+   * The direct start, in turns with the same beside a process that keeps `cores` of a core busy,
+   * what the API spent at that concurrency: what one more busy process costs the others.
+   */
+  contention?: { cores: number; throughput: ThroughputResult[] };
   api: ApiLoadResult[];
   /** Read after the calculations and before autocannon floods the API. */
   memoryBeforeApiLoad: ProcessMemory[];
@@ -85,8 +97,11 @@ export type Point = NonNullable<ReturnType<typeof point>>;
 const SERVER_COUNTERS: ServerCounter[] = ['pollSync', 'pollAll', 'createTasks', 'persistence', 'timerTasks'];
 
 const SERVER = 'temporal';
-/** Not ours: the launcher only relays logs, and the bench client is the load generator. */
-const NOT_OURS = new Set([SERVER, 'launcher', 'bench']);
+/**
+ * Not ours: the launcher only relays logs, the bench client is the load generator, and the
+ * burner is the contention phase's stand-in for the API's CPU.
+ */
+const NOT_OURS = new Set([SERVER, 'launcher', 'bench', BURNER_SERVICE]);
 
 /**
  * The processes that served `variant`, by their service: the baseline's and the server for the

@@ -18,9 +18,9 @@ import { dataConverter, exitOnSettingsError, readPayloadSettings } from '@calc/r
 import { startStack, ZERO_WAITS, type RunningStack } from '../tests/stack';
 import { CONTROL, loadBenchConfig, otherStack, type BenchConfig } from './config';
 import { apiLoad, describeVariant, rotated, sequentialLatency, throughputWindow, variants, type Variant } from './load';
-import { machine, memoryOf, stackProcesses, startBaseline, versions, type MeasuredProcess } from './procs';
+import { machine, memoryOf, stackProcesses, startBaseline, startBurner, versions, type MeasuredProcess } from './procs';
 import { markdown } from './report';
-import { ratios, type BenchResults } from './results';
+import { point, ratios, type BenchResults } from './results';
 
 const PAUSE_BETWEEN_WINDOWS_MS = 500;
 /** The benchmark's own process: the client side of the direct and baseline variants. */
@@ -143,6 +143,35 @@ async function main(): Promise<void> {
     for (let w = 0; w < config.windows; w++) {
       describe.push(await costedWindow(describing, config.compareConcurrency, config, processes(), true));
     }
+
+    // The API is one more busy process on the machine: does its CPU alone, spent off the
+    // calculation's path, raise what the other processes spend per calculation?
+    let contention: BenchResults['contention'];
+    const apiPoint = point(throughput, 'api', config.compareConcurrency);
+    if (apiPoint) {
+      const cores = (apiPoint.cost.api * apiPoint.perSecond) / 1000;
+      const direct = all.find((v) => v.key === 'direct')!;
+      const contended: Variant = {
+        ...direct,
+        key: 'contended',
+        label: `polyglot, direct start, beside a process busy ${cores.toFixed(2)} of a core`,
+      };
+      labels.contended = contended.label;
+      log(`contention: the direct start alone and beside a process busy ${cores.toFixed(2)} of a core, in turns`);
+      const windows: BenchResults['throughput'] = [];
+      for (let w = 0; w < config.windows; w++) {
+        for (const v of w % 2 ? [contended, direct] : [direct, contended]) {
+          const burner = v === contended ? await startBurner(cores) : undefined;
+          try {
+            const measured = [...processes(), ...(burner ? [burner.process] : [])];
+            windows.push(await costedWindow(v, config.compareConcurrency, config, measured, true));
+          } finally {
+            await burner?.stop();
+          }
+        }
+      }
+      contention = { cores, throughput: windows };
+    }
     const memoryBeforeApiLoad = processes().map(memoryOf);
 
     let comparison: BenchResults['comparison'];
@@ -215,6 +244,7 @@ async function main(): Promise<void> {
       latency,
       throughput,
       describe,
+      contention,
       api,
       memoryBeforeApiLoad,
       memoryAtEnd: processes().map(memoryOf),
