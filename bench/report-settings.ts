@@ -45,6 +45,7 @@ export function contentionSection({ r, labelOf }: View) {
     ['Temporal server CPU per calculation', costOf('server')],
     ['ours (workers and API) per calculation', costOf('ours')],
     ['bench client per calculation', (t) => costSummary(t)?.benchClient ?? NaN],
+    ['every process measured, per calculation', costOf('machine')],
   ];
   return [
     '## One more busy process',
