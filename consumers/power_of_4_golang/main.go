@@ -76,8 +76,8 @@ func run(cfg Config, probe *Probe) error {
 	if probe.Version.BuildID != "" {
 		wopts.DeploymentOptions = worker.DeploymentOptions{UseVersioning: true, Version: probe.Version}
 	}
-	if cfg.Pollers == "autoscaling" { // fixed keeps the SDK's default number of pollers
-		wopts.WorkflowTaskPollerBehavior = worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{})
+	// Fixed keeps the SDK's default number of pollers. Only activity tasks: this worker runs no workflow.
+	if cfg.Pollers == "autoscaling" {
 		wopts.ActivityTaskPollerBehavior = worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{})
 	}
 	w := worker.New(c, step.TaskQueue, wopts)
