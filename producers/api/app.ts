@@ -6,7 +6,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Calculations } from './calculations';
 import type { ApiConfig } from './config';
 import auth from './plugins/auth';
@@ -34,7 +34,7 @@ export async function buildApp({ client, config, logger, codec }: AppDeps): Prom
   const app = Fastify({
     loggerInstance: logger,
     // One line per request, once answered (below), instead of Fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024,
     // The codec routes take JSON maps with keys of the caller's choosing: a `__proto__` or
     // `constructor.prototype` key is dropped (it can be no payload's metadata), not a 400.
