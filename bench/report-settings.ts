@@ -6,7 +6,7 @@ import { COST_COLUMNS, COUNTERS, costCells, counters, n1, n2, spread, table, typ
 import { CONTROL, envText } from './config';
 import { BURNER_SERVICE } from './procs';
 import type { ThroughputResult, VariantKey } from './load';
-import { costOf, costSummary, median, paired, point } from './results';
+import { costOf, costSummary, median, paired, perSecond, point } from './results';
 
 /** What a describe, the API's one per result read, costs against a whole calculation. */
 export function describeSection({ r }: View) {
@@ -34,7 +34,6 @@ export function contentionSection({ r, labelOf }: View) {
   const c = e?.throughput[0]?.concurrency ?? 0;
   const [alone, beside] = [point(e?.throughput ?? [], 'direct', c), point(e?.throughput ?? [], 'contended', c)];
   if (!e || !alone || !beside) return [];
-  const perSecond = (t: ThroughputResult) => t.perSecond;
   const burner = (t: ThroughputResult) => t.cpu.find((p) => p.name === BURNER_SERVICE)?.perCalcMs ?? NaN;
   const ratio = (f: (t: ThroughputResult) => number) => [
     n2(paired(e.throughput, ['contended', 'direct'], c, f).value),

@@ -157,7 +157,8 @@ export function paired(
   const rounds = of(a).flatMap((t, k) => (bs[k] ? [against(f(t), f(bs[k]))] : []));
   return { value: median(rounds), rounds };
 }
-const perSecond = (t: ThroughputResult) => t.perSecond;
+/** A window's throughput. */
+export const perSecond = (t: ThroughputResult) => t.perSecond;
 /**
  * A window's CPU per calculation: the server's, ours, both, or that of every process measured
  * (the load generator and idle stacks included): on a machine whose CPU is all in use, the
