@@ -17,7 +17,8 @@ import { costs, cpuNow, serverCountersAt, type MeasuredProcess } from './procs';
  * `api-<tag>` and `direct-<tag>` run on a second stack started with other settings (run.ts);
  * `contended` is the direct start beside a process that burns what the API spends.
  */
-export type VariantKey = 'api' | 'direct' | 'baseline' | 'describe' | 'contended' | `${'api' | 'direct'}-${string}`;
+export type VariantKey =
+  'api' | 'direct' | 'baseline' | 'describe' | 'health' | 'contended' | `${'api' | 'direct'}-${string}`;
 
 /** `serverMetrics`: the Prometheus endpoint of the Temporal server that serves the variant. */
 export type Variant = {
@@ -90,6 +91,19 @@ export function describeVariant(handle: WorkflowHandle, serverMetrics: string): 
     if (status.name !== 'COMPLETED') throw new Error(`${handle.workflowId} described as ${status.name}`);
   };
   return { key: 'describe', label: 'describe of a finished calculation', serverMetrics, calculate };
+}
+
+/**
+ * Not a calculation either: one `GET /health`, which asks nothing of Temporal, so that it gives
+ * what one HTTP round trip to the API costs, the part of the API path no setting removes.
+ */
+export function healthVariant(api: string, serverMetrics: string): Variant {
+  const calculate = async () => {
+    const res = await fetch(`${api}/health`);
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`GET /health answered ${res.status}: ${text}`);
+  };
+  return { key: 'health', label: 'GET /health, one HTTP round trip', serverMetrics, calculate };
 }
 
 /** Inputs cycle through 2..1000 in a scattered order, so result sizes vary from call to call. */

@@ -1,6 +1,6 @@
 /**
- * The report's sections on the describe per result read, on one more busy process, and on the
- * stacks with other settings.
+ * The report's sections on the describe per result read and one HTTP round trip, on one more
+ * busy process, and on the stacks with other settings.
  */
 import { COST_COLUMNS, COUNTERS, costCells, counters, n1, n2, spread, table, type View } from './cells';
 import { CONTROL, envText } from './config';
@@ -14,14 +14,25 @@ export function describeSection({ r }: View) {
   if (!d) return [];
   const calc = point(r.throughput, 'api', d.concurrency);
   const share = (d.cost.server / (calc?.cost.total ?? NaN)) * 100;
+  // One HTTP round trip to the API, from runs that measured it.
+  const h = r.health && point(r.health, 'health', r.health[0]?.concurrency ?? 0);
+  const p50 = (k: VariantKey) => r.latency.find((l) => l.variant === k)?.summary.p50;
   return [
-    '## The describe per result read',
+    '## The describe per result read, and one HTTP round trip',
     '',
     `Describing one finished calculation, ${d.concurrency} clients, ${d.windows.length} windows: ` +
       `${spread(d)} describes/s; per describe the server spent ${n2(d.cost.server)} ms of CPU and the ` +
       `client ${n2(d.cost.benchClient)} ms, ${n1(share)} % of a whole calculation via the API at that ` +
       `concurrency (${n1(calc?.cost.total)} ms, server + ours).`,
     '',
+    ...(h
+      ? [
+          `\`GET /health\`, which calls no Temporal service, ${h.concurrency} clients: ${spread(h)} requests/s; ` +
+            `per request the API spent ${n2(h.cost.api)} ms of CPU and the client ${n2(h.cost.benchClient)} ms. ` +
+            `Sequential p50: ${n2(p50('health'))} ms, and ${n2(p50('describe'))} ms for a describe.`,
+          '',
+        ]
+      : []),
   ];
 }
 

@@ -91,13 +91,15 @@ function costSection({ r, keys, concurrencies, labelOf }: View) {
 export function markdown(r: BenchResults): string {
   const { machine: m, versions: v } = r;
   const labelOf = (k: VariantKey) => r.labels[k] ?? k;
-  const keys = r.latency.map((l) => l.variant);
+  // The calculations: the latency phase also times requests that are none.
+  const keys = r.latency.map((l) => l.variant).filter((k) => r.throughput.some((t) => t.variant === k));
   const concurrencies = [...new Set(r.throughput.map((t) => t.concurrency))].sort((a, b) => a - b);
   const view = { r, keys, concurrencies, labelOf };
   const errors = [
     ...r.latency,
     ...r.throughput,
     ...(r.describe ?? []),
+    ...(r.health ?? []),
     ...(r.contention?.throughput ?? []),
     ...r.api,
   ].reduce((a, x) => a + x.errors, 0);

@@ -17,7 +17,17 @@ import { NativeConnection } from '@temporalio/worker';
 import { dataConverter, exitOnSettingsError, readPayloadSettings } from '@calc/runtime';
 import { startStack, ZERO_WAITS, type RunningStack } from '../tests/stack';
 import { CONTROL, loadBenchConfig, otherStack, type BenchConfig } from './config';
-import { apiLoad, describeVariant, rotated, sequentialLatency, throughputWindow, variants, type Variant } from './load';
+import {
+  apiLoad,
+  describeVariant,
+  healthVariant,
+  rotated,
+  sequentialLatency,
+  throughputWindow,
+  variants,
+  type ThroughputResult,
+  type Variant,
+} from './load';
 import { machine, memoryOf, stackProcesses, startBaseline, startBurner, versions, type MeasuredProcess } from './procs';
 import { markdown } from './report';
 import { point, ratios, type BenchResults } from './results';
@@ -117,8 +127,20 @@ async function main(): Promise<void> {
     const burst = { ...config, windowSeconds: Math.min(2, config.windowSeconds), windowCalcs: 100 };
     for (const v of all) await throughputWindow(v, 8, burst);
 
+    // A finished calculation, to describe and to read under autocannon below.
+    const start = await fetch(`${stack.api}/?number=2`, { method: 'POST' });
+    const finished = (await start.json()) as { workflow_id: string; run_id: string };
+    const finishedId = finished.workflow_id;
+    await (await fetch(`${stack.api}${start.headers.get('location')}&wait=30`)).json();
+    const describing = describeVariant(client.workflow.getHandle(finishedId, finished.run_id), stack.temporalMetrics);
+    const health = healthVariant(stack.api, stack.temporalMetrics);
+    labels.describe = describing.label;
+    labels.health = health.label;
+
+    // With a describe and an HTTP round trip in the same turns: the parts of the API path's
+    // latency that the API cannot drop.
     log(`latency: ${config.latencyCalcs} sequential calculations per variant, interleaved`);
-    const latency = await sequentialLatency(all, config.latencyCalcs);
+    const latency = await sequentialLatency([...all, describing, health], config.latencyCalcs);
     logLatency(latency);
 
     // BENCH_WINDOWS windows per variant and concurrency, the variants in turns, each round in
@@ -131,17 +153,12 @@ async function main(): Promise<void> {
       }
     }
 
-    // A finished calculation, to describe here and to read under autocannon below.
-    const start = await fetch(`${stack.api}/?number=2`, { method: 'POST' });
-    const finished = (await start.json()) as { workflow_id: string; run_id: string };
-    const finishedId = finished.workflow_id;
-    await (await fetch(`${stack.api}${start.headers.get('location')}&wait=30`)).json();
-    log(`describe: what the one the API makes per result read costs`);
-    const describing = describeVariant(client.workflow.getHandle(finishedId, finished.run_id), stack.temporalMetrics);
-    labels.describe = describing.label;
-    const describe: BenchResults['describe'] = [];
+    log(`describe and GET /health: what the API's describe per result read and one HTTP round trip cost`);
+    const describe: ThroughputResult[] = [];
+    const healthWindows: ThroughputResult[] = [];
     for (let w = 0; w < config.windows; w++) {
       describe.push(await costedWindow(describing, config.compareConcurrency, config, processes(), true));
+      healthWindows.push(await costedWindow(health, config.compareConcurrency, config, processes(), true));
     }
 
     // The API is one more busy process on the machine: does its CPU alone, spent off the
@@ -244,6 +261,7 @@ async function main(): Promise<void> {
       latency,
       throughput,
       describe,
+      health: healthWindows,
       contention,
       api,
       memoryBeforeApiLoad,
