@@ -16,6 +16,12 @@ const NAMED_STACKS = {
     label: 'unversioned workers',
     env: { TEMPORAL_WORKER_VERSIONING: 'off' },
   }),
+  // The dev server's own default, which the stack turns off (docker-compose.yml).
+  'search-attributes-uncached': () => ({
+    tag: 'sareads',
+    label: 'search attributes read from the database on every read',
+    env: { TEMPORAL_DEV_SERVER_ARGS: '--dynamic-config-value=system.forceSearchAttributesCacheRefreshOnRead=true' },
+  }),
   'pollers-autoscaling': () => ({
     tag: 'autopoll',
     label: 'autoscaling pollers',
