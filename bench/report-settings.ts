@@ -6,7 +6,7 @@ import { COST_COLUMNS, COUNTERS, costCells, counters, n1, n2, spread, table, typ
 import { CONTROL, envText } from './config';
 import { BURNER_SERVICE } from './procs';
 import type { ThroughputResult, VariantKey } from './load';
-import { costOf, costSummary, median, paired, perSecond, point } from './results';
+import { costOf, costSummary, median, p50Of, paired, perSecond, point } from './results';
 
 /** What a describe, the API's one per result read, costs against a whole calculation. */
 export function describeSection({ r }: View) {
@@ -16,7 +16,7 @@ export function describeSection({ r }: View) {
   const share = (d.cost.server / (calc?.cost.total ?? NaN)) * 100;
   // One HTTP round trip to the API, from runs that measured it.
   const h = r.health && point(r.health, 'health', r.health[0]?.concurrency ?? 0);
-  const p50 = (k: VariantKey) => r.latency.find((l) => l.variant === k)?.summary.p50;
+  const p50 = (k: VariantKey) => p50Of(r.latency, k);
   return [
     '## The describe per result read, and one HTTP round trip',
     '',
@@ -86,7 +86,7 @@ export function comparisonSection({ r: { comparison: e }, labelOf }: View) {
         const delta = paired(e.throughput, [variant, `${k}-${CONTROL.tag}`], c, costOf('total'), (x, y) => x - y).value;
         return [
           labelOf(variant),
-          n1(e.latency.find((l) => l.variant === variant)?.summary.p50),
+          n1(p50Of(e.latency, variant)),
           p ? spread(p) : '-',
           ...(p ? costCells(p) : []).map(n1),
           ...(p ? counters(p) : []),

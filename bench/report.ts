@@ -6,7 +6,8 @@ import { COST_COLUMNS, COUNTERS, costCells, counters, n1, n2, spread, table, typ
 import type { VariantKey } from './load';
 import { BASELINE_SERVICE } from './procs';
 import { comparisonSection, contentionSection, describeSection } from './report-settings';
-import { point, ratios, servedBy, type BenchResults } from './results';
+import { point, servedBy, type BenchResults } from './results';
+import { ratios } from './targets';
 
 /** Mermaid's xy chart has no legend: the line colours are fixed here and named under it. */
 const LINE_COLOR: Partial<Record<VariantKey, string>> = { api: 'red', direct: 'blue', baseline: 'green' };

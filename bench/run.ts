@@ -30,7 +30,8 @@ import {
 } from './load';
 import { machine, memoryOf, stackProcesses, startBaseline, startBurner, versions, type MeasuredProcess } from './procs';
 import { markdown } from './report';
-import { point, ratios, type BenchResults } from './results';
+import { point, type BenchResults } from './results';
+import { ratios } from './targets';
 
 const PAUSE_BETWEEN_WINDOWS_MS = 500;
 /** The benchmark's own process: the client side of the direct and baseline variants. */

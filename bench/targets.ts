@@ -1,0 +1,135 @@
+/**
+ * The project's targets (README "What a calculation costs"), judged on the results of one run:
+ * each with its value, whether it is met, and the figures it comes from.
+ */
+import type { ThroughputResult, VariantKey } from './load';
+import { costOf, p50Of, paired, perSecond, point, type BenchResults } from './results';
+
+/** `a` against `b` in throughput as the CPU of every process predicts it: the inverse ratio. */
+const cpuBound = (throughput: readonly ThroughputResult[], ab: [VariantKey, VariantKey], c: number) =>
+  paired(throughput, ab, c, costOf('machine'), (x, y) => y / x).value;
+
+/** The concurrencies at which the targets on CPU are judged: one client, and eight. */
+export const COST_CONCURRENCIES = [1, 8];
+
+/**
+ * The project's targets (README "What a calculation costs"): each ratio of two variants judged
+ * round by round (`paired`), the API's CPU on the median of its windows.
+ */
+export function ratios({ latency, throughput, describe, health = [] }: BenchResults) {
+  const p50 = (variant: VariantKey) => p50Of(latency, variant);
+  const at = (variant: VariantKey, c: number) => point(throughput, variant, c);
+  const concurrencies = [...new Set(throughput.map((t) => t.concurrency))].sort((a, b) => a - b);
+  // The worst of a ratio over several concurrencies, with each shown.
+  const worst = (cs: number[], f: (c: number) => number, higherIsWorse: boolean) => {
+    const each = cs.map((c) => ({ c, v: f(c) }));
+    const value = each.reduce(
+      (w, x) => (!Number.isFinite(x.v) || (higherIsWorse ? x.v > w : x.v < w) ? x.v : w),
+      higherIsWorse ? -Infinity : Infinity,
+    );
+    return { value, detail: each.map((x) => `c=${x.c}: ${x.v.toFixed(2)}`).join(', ') };
+  };
+  const [direct8, base8, api8] = [at('direct', 8), at('baseline', 8), at('api', 8)];
+  const f1 = (v: number | undefined) => (v ?? NaN).toFixed(1);
+  const versus = (a: number | undefined, b: number | undefined, unit: string) => `${f1(a)}${unit} vs ${f1(b)}${unit}`;
+  const apiVsDirect = worst(concurrencies, (c) => paired(throughput, ['api', 'direct'], c, perSecond).value, false);
+  const predicted = (ab: [VariantKey, VariantKey], cs: number[]) =>
+    `; as the CPU of every process predicts it: ${cs.map((c) => `c=${c}: ${cpuBound(throughput, ab, c).toFixed(2)}`).join(', ')}`;
+  const apiCpu = worst(COST_CONCURRENCIES, (c) => at('api', c)?.cost.api ?? NaN, true);
+  const totalVsBaseline = worst(
+    COST_CONCURRENCIES,
+    (c) => paired(throughput, ['api', 'baseline'], c, costOf('total')).value,
+    true,
+  );
+  // The API's CPU that no setting removes, each part measured on its own at c=8: the SDK's
+  // start and result (the bench client in the direct variant), the describe's client side and
+  // two HTTP requests.
+  const [sdk, described, answered] = [
+    direct8?.cost.benchClient,
+    point(describe, 'describe', 8),
+    point(health, 'health', 8),
+  ];
+  const apiFloor =
+    `the SDK's start and result alone (bench client, direct, c=8) ${f1(sdk)}` +
+    (answered && described
+      ? ` + a describe's client side ${f1(described.cost.benchClient)} + two GET /health in the API ` +
+        `${f1(2 * answered.cost.api)} = ${f1((sdk ?? NaN) + described.cost.benchClient + 2 * answered.cost.api)}`
+      : '');
+  // A ratio judged round by round, with each round's value and the medians it compares.
+  const pair = (ab: [VariantKey, VariantKey], c: number, f: (t: ThroughputResult) => number, medians: string) => {
+    const x = paired(throughput, ab, c, f);
+    return [x.value, `rounds ${x.rounds.map((r) => r.toFixed(2)).join(', ')}; medians ${medians}`] as const;
+  };
+  // Name, unit, target, value, and the figures it comes from.
+  const targets: (readonly [string, string, string, number, string])[] = [
+    [
+      'polyglot (direct start) / baseline throughput at c=8',
+      'x',
+      '>= 0.9',
+      ...pair(
+        ['direct', 'baseline'],
+        8,
+        perSecond,
+        versus(direct8?.perSecond, base8?.perSecond, '/s') + predicted(['direct', 'baseline'], [8]),
+      ),
+    ],
+    [
+      "our processes' CPU per calculation, polyglot (direct start) / baseline, c=8",
+      'x',
+      '<= 1.15',
+      ...pair(['direct', 'baseline'], 8, costOf('ours'), versus(direct8?.cost.ours, base8?.cost.ours, ' ms')),
+    ],
+    [
+      'API / direct-start throughput, at every concurrency (the lowest)',
+      'x',
+      '>= 0.9',
+      apiVsDirect.value,
+      apiVsDirect.detail + predicted(['api', 'direct'], concurrencies),
+    ],
+    [
+      "the API's own CPU per calculation, c=1 and c=8 (the highest)",
+      'ms',
+      '<= 3',
+      apiCpu.value,
+      // The same calls through the same SDK cost the bench's own client this much in the direct variant.
+      `${apiCpu.detail}; ${apiFloor}`,
+    ],
+    [
+      'server CPU per calculation, via the API / direct start, c=8',
+      'x',
+      '<= 1.05',
+      ...pair(
+        ['api', 'direct'],
+        8,
+        costOf('server'),
+        // What the server is asked to store and read, steadier than its CPU time: the same
+        // ratio, round by round, of its persistence requests per calculation.
+        `${versus(api8?.cost.server, direct8?.cost.server, ' ms')}; persistence requests ` +
+          `${versus(api8?.server.persistence, direct8?.server.persistence, '')}, ` +
+          `${paired(throughput, ['api', 'direct'], 8, (t) => t.server?.persistence ?? NaN).value.toFixed(3)} x`,
+      ),
+    ],
+    [
+      'sequential p50, via the API - direct start',
+      'ms',
+      '<= 2',
+      p50('api') - p50('direct'),
+      versus(p50('api'), p50('direct'), ' ms') +
+        // What the API path adds that no setting removes: two HTTP round trips and the describe
+        // (the second request travels while the calculation runs, so not all of it is on the path).
+        `; two GET /health and one describe in the same turns: ${f1(2 * p50('health') + p50('describe'))} ms, ` +
+        `one GET /health and one describe: ${f1(p50('health') + p50('describe'))} ms`,
+    ],
+    [
+      'server + ours per calculation via the API / the whole baseline, c=1 and c=8 (the highest)',
+      'x',
+      '<= 1.10',
+      totalVsBaseline.value,
+      totalVsBaseline.detail,
+    ],
+  ];
+  return targets.map(([name, unit, target, value, detail]) => {
+    const [op, bound] = target.split(' ') as ['>=' | '<=', string];
+    return { name, value, unit, target, detail, met: op === '>=' ? value >= Number(bound) : value <= Number(bound) };
+  });
+}
