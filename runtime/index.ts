@@ -37,12 +37,11 @@ export function createLogger(settings: LogSettings, bindings: Record<string, unk
     // an activity's task token is an opaque key nobody reads in a log.
     redact: { paths: ['sdkComponent', 'taskToken'], remove: true },
   };
-  if (settings.LOG_FORMAT === 'json') {
-    return pino(
-      { ...options, formatters: { level: (label) => ({ level: label }) } },
-      pino.destination({ fd: 2, sync: true }),
-    );
-  }
+  // pino's own synchronous writer, for both forms: written through process.stderr, a stream,
+  // the text lines cost the API about 0.4 ms of CPU more per calculation (docs/benchmark.md).
+  const destination = pino.destination({ fd: 2, sync: true });
+  if (settings.LOG_FORMAT === 'json')
+    return pino({ ...options, formatters: { level: (label) => ({ level: label }) } }, destination);
   // An error stays on its record's line too (pino-pretty would print it as a block), and so
   // does a message with a line break.
   // A service name is the same on every line of a process: the text form leaves it out.
@@ -52,7 +51,7 @@ export function createLogger(settings: LogSettings, bindings: Record<string, unk
     ignore: 'pid,hostname,service',
     translateTime: false,
   });
-  const write = (record: string) => process.stderr.write(`${prettify(record).trimEnd().replace(/\n/g, '\\n')}\n`);
+  const write = (record: string) => destination.write(`${prettify(record).trimEnd().replace(/\n/g, '\\n')}\n`);
   return pino(options, { write });
 }
 
