@@ -38,7 +38,7 @@ export function createLogger(settings: LogSettings, bindings: Record<string, unk
     redact: { paths: ['sdkComponent', 'taskToken'], remove: true },
   };
   // pino's own synchronous writer, for both forms: written through process.stderr, a stream,
-  // the text lines cost the API about 0.4 ms of CPU more per calculation (docs/benchmark.md).
+  // the text lines cost the API about 0.35 ms of CPU more per calculation (docs/benchmark.md).
   const destination = pino.destination({ fd: 2, sync: true });
   if (settings.LOG_FORMAT === 'json')
     return pino({ ...options, formatters: { level: (label) => ({ level: label }) } }, destination);
