@@ -8,30 +8,35 @@ import { BURNER_SERVICE } from './procs';
 import type { ThroughputResult, VariantKey } from './load';
 import { costOf, costSummary, median, p50Of, paired, perSecond, point } from './results';
 
-/** What a describe, the API's one per result read, costs against a whole calculation. */
+/** What a describe, the API's one per result read, and one HTTP round trip cost, at each concurrency measured. */
 export function describeSection({ r }: View) {
-  const d = point(r.describe, 'describe', r.describe[0]?.concurrency ?? 0);
-  if (!d) return [];
-  const calc = point(r.throughput, 'api', d.concurrency);
-  const share = (d.cost.server / (calc?.cost.total ?? NaN)) * 100;
-  // One HTTP round trip to the API, from runs that measured it.
-  const h = r.health && point(r.health, 'health', r.health[0]?.concurrency ?? 0);
+  const concurrencies = [...new Set(r.describe.map((d) => d.concurrency))].sort((a, b) => a - b);
+  if (concurrencies.length === 0) return [];
   const p50 = (k: VariantKey) => p50Of(r.latency, k);
+  const at = (c: number) => {
+    const d = point(r.describe, 'describe', c)!;
+    const calc = point(r.throughput, 'api', c);
+    const share = (d.cost.server / (calc?.cost.total ?? NaN)) * 100;
+    // One HTTP round trip to the API, from runs that measured it.
+    const h = r.health && point(r.health, 'health', c);
+    return [
+      `Describing one finished calculation, ${c} clients, ${d.windows.length} windows: ` +
+        `${spread(d)} describes/s; per describe the server spent ${n2(d.cost.server)} ms of CPU and the ` +
+        `client ${n2(d.cost.benchClient)} ms, ${n1(share)} % of a whole calculation via the API at that ` +
+        `concurrency (${n1(calc?.cost.total)} ms, server + ours).` +
+        (h
+          ? ` \`GET /health\`, which calls no Temporal service, ${c} clients: ${spread(h)} requests/s; ` +
+            `per request the API spent ${n2(h.cost.api)} ms of CPU and the client ${n2(h.cost.benchClient)} ms.`
+          : ''),
+      '',
+    ];
+  };
   return [
     '## The describe per result read, and one HTTP round trip',
     '',
-    `Describing one finished calculation, ${d.concurrency} clients, ${d.windows.length} windows: ` +
-      `${spread(d)} describes/s; per describe the server spent ${n2(d.cost.server)} ms of CPU and the ` +
-      `client ${n2(d.cost.benchClient)} ms, ${n1(share)} % of a whole calculation via the API at that ` +
-      `concurrency (${n1(calc?.cost.total)} ms, server + ours).`,
-    '',
-    ...(h
-      ? [
-          `\`GET /health\`, which calls no Temporal service, ${h.concurrency} clients: ${spread(h)} requests/s; ` +
-            `per request the API spent ${n2(h.cost.api)} ms of CPU and the client ${n2(h.cost.benchClient)} ms. ` +
-            `Sequential p50: ${n2(p50('health'))} ms, and ${n2(p50('describe'))} ms for a describe.`,
-          '',
-        ]
+    ...concurrencies.flatMap(at),
+    ...(r.health
+      ? [`Sequential p50: ${n2(p50('health'))} ms for \`GET /health\`, ${n2(p50('describe'))} ms for a describe.`, '']
       : []),
   ];
 }

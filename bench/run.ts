@@ -31,7 +31,7 @@ import {
 import { machine, memoryOf, stackProcesses, startBaseline, startBurner, versions, type MeasuredProcess } from './procs';
 import { markdown } from './report';
 import { point, type BenchResults } from './results';
-import { ratios } from './targets';
+import { COST_CONCURRENCIES, ratios } from './targets';
 
 const PAUSE_BETWEEN_WINDOWS_MS = 500;
 /** The benchmark's own process: the client side of the direct and baseline variants. */
@@ -154,12 +154,15 @@ async function main(): Promise<void> {
       }
     }
 
+    // At each concurrency the API's CPU target names: each costs more per call at one client.
     log(`describe and GET /health: what the API's describe per result read and one HTTP round trip cost`);
     const describe: ThroughputResult[] = [];
     const healthWindows: ThroughputResult[] = [];
-    for (let w = 0; w < config.windows; w++) {
-      describe.push(await costedWindow(describing, config.compareConcurrency, config, processes(), true));
-      healthWindows.push(await costedWindow(health, config.compareConcurrency, config, processes(), true));
+    for (const c of COST_CONCURRENCIES) {
+      for (let w = 0; w < config.windows; w++) {
+        describe.push(await costedWindow(describing, c, config, processes(), true));
+        healthWindows.push(await costedWindow(health, c, config, processes(), true));
+      }
     }
 
     // The API is one more busy process on the machine: does its CPU alone, spent off the

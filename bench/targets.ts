@@ -41,20 +41,19 @@ export function ratios({ latency, throughput, describe, health = [] }: BenchResu
     (c) => paired(throughput, ['api', 'baseline'], c, costOf('total')).value,
     true,
   );
-  // The API's CPU that no setting removes: the SDK's start and result (the bench client in the
-  // direct variant, at each concurrency of the target), the describe's client side and two HTTP
-  // requests (each measured on its own at c=8).
-  const [described, answered] = [point(describe, 'describe', 8), point(health, 'health', 8)];
-  const sdk = (c: number) => at('direct', c)?.cost.benchClient;
+  // The API's CPU that no setting removes, at each concurrency of the target: the SDK's start
+  // and result (what they cost the bench client in the direct variant), the describe's client
+  // side and two HTTP requests.
+  const floorAt = (c: number) => {
+    const sdk = at('direct', c)?.cost.benchClient;
+    const [described, answered] = [point(describe, 'describe', c), point(health, 'health', c)];
+    if (!described || !answered) return `c=${c}: ${f1(sdk)} (the SDK's part only; the others not measured at c=${c})`;
+    const [d, h] = [described.cost.benchClient, 2 * answered.cost.api];
+    return `c=${c}: ${f1(sdk)} + ${f1(d)} + ${f1(h)} = ${f1((sdk ?? NaN) + d + h)}`;
+  };
   const apiFloor =
-    `the SDK's start and result alone (bench client, direct) ${COST_CONCURRENCIES.map((c) => `c=${c}: ${f1(sdk(c))}`).join(', ')}` +
-    (answered && described
-      ? ` + a describe's client side ${f1(described.cost.benchClient)} + two GET /health in the API ` +
-        `${f1(2 * answered.cost.api)} = ` +
-        COST_CONCURRENCIES.map(
-          (c) => `c=${c}: ${f1((sdk(c) ?? NaN) + described.cost.benchClient + 2 * answered.cost.api)}`,
-        ).join(', ')
-      : '');
+    "what the SDK's start and result cost the bench client (direct) + a describe's client side + " +
+    `two GET /health in the API: ${COST_CONCURRENCIES.map(floorAt).join(', ')}`;
   // A ratio judged round by round, with each round's value and the medians it compares.
   const pair = (ab: [VariantKey, VariantKey], c: number, f: (t: ThroughputResult) => number, medians: string) => {
     const x = paired(throughput, ab, c, f);
