@@ -10,6 +10,7 @@ import { costOf, costSummary, median, p50Of, paired, perSecond, point } from './
 
 /** What a describe, the API's one per result read, and one HTTP round trip cost, at each concurrency measured. */
 export function describeSection({ r }: View) {
+  const clients = (c: number) => `${c} client${c === 1 ? '' : 's'}`;
   const concurrencies = [...new Set(r.describe.map((d) => d.concurrency))].sort((a, b) => a - b);
   if (concurrencies.length === 0) return [];
   const p50 = (k: VariantKey) => p50Of(r.latency, k);
@@ -20,12 +21,12 @@ export function describeSection({ r }: View) {
     // One HTTP round trip to the API, from runs that measured it.
     const h = r.health && point(r.health, 'health', c);
     return [
-      `Describing one finished calculation, ${c} clients, ${d.windows.length} windows: ` +
+      `Describing one finished calculation, ${clients(c)}, ${d.windows.length} windows: ` +
         `${spread(d)} describes/s; per describe the server spent ${n2(d.cost.server)} ms of CPU and the ` +
         `client ${n2(d.cost.benchClient)} ms, ${n1(share)} % of a whole calculation via the API at that ` +
         `concurrency (${n1(calc?.cost.total)} ms, server + ours).` +
         (h
-          ? ` \`GET /health\`, which calls no Temporal service, ${c} clients: ${spread(h)} requests/s; ` +
+          ? ` \`GET /health\`, which calls no Temporal service, ${clients(c)}: ${spread(h)} requests/s; ` +
             `per request the API spent ${n2(h.cost.api)} ms of CPU and the client ${n2(h.cost.benchClient)} ms.`
           : ''),
       '',
