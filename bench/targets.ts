@@ -90,7 +90,6 @@ export function ratios({ latency, throughput, describe, health = [] }: BenchResu
       'ms',
       '<= 3',
       apiCpu.value,
-      // The same calls through the same SDK cost the bench's own client this much in the direct variant.
       `${apiCpu.detail}; ${apiFloor}`,
     ],
     [
