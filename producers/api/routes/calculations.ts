@@ -25,7 +25,8 @@ const calculationRoutes: FastifyPluginAsync<{ calculations: Calculations; schema
       // The canonical form: no leading zeros, no minus zero.
       const number = BigInt(request.query.number).toString();
       const { workflowId, runId, replayed } = await calculations.start(number, request.headers['idempotency-key']);
-      request.log.info({ workflowId, replayed }, replayed ? 'calculation already started' : 'calculation started');
+      // Named in the request's own line (app.ts), not in a line of its own: one line per request.
+      request.log = request.log.child({ workflowId, replayed });
       if (replayed) reply.header('idempotent-replayed', 'true');
       return reply
         .code(202)
@@ -61,7 +62,7 @@ const calculationRoutes: FastifyPluginAsync<{ calculations: Calculations; schema
     async (request, reply) => {
       const id = request.params.workflow_id;
       const { runId } = await calculations.cancel(id);
-      request.log.info({ workflowId: id }, 'cancellation requested');
+      request.log = request.log.child({ workflowId: id });
       return reply
         .code(202)
         .header('location', resultUrl(id, runId))

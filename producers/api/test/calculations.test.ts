@@ -3,12 +3,14 @@
  * test activities: every answer of every route.
  */
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { msToTs } from '@temporalio/common/lib/time';
 import { PROGRESS_QUERY, RESULT_FORMULA, STEPS, WORKFLOW_TYPE } from '@calc/contracts';
 import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
 import { buildApp } from '../app';
 import { loadApiConfig } from '../config';
 import {
@@ -371,6 +373,32 @@ describe('REST API', () => {
       'Idempotency-Key must be 1 to 200 printable ASCII characters without spaces, sent once',
     );
     assert.equal((await send('21', 'k'.repeat(201))).statusCode, 400);
+  });
+
+  it('logs one line per request, naming the calculation a start began or found again', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    });
+    const logged = await buildApp({ client: pipeline.client, config: loadApiConfig({}), logger: pino(sink) });
+    try {
+      const key = `logged-${process.pid}-${Date.now()}`;
+      const send = () => logged.inject({ method: 'POST', url: '/?number=5', headers: { 'idempotency-key': key } });
+      const id = (await send()).json<{ workflow_id: string }>().workflow_id;
+      await send();
+      assert.deepEqual(
+        lines.map((l) => [l.msg, l.workflowId, l.replayed, (l.res as { statusCode: number }).statusCode]),
+        [
+          ['request completed', id, false, 202],
+          ['request completed', id, true, 202],
+        ],
+      );
+    } finally {
+      await logged.close();
+    }
   });
 
   it('cancels a running calculation, and answers 409 once it has ended and 404 for unknown ids', async () => {
