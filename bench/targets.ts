@@ -58,8 +58,12 @@ export function ratios({ latency, throughput, describe, health = [] }: BenchResu
   // The least the API path can cost against the baseline: the direct start's server + ours, and
   // the API's floor above.
   const totalFloor = COST_CONCURRENCIES.map((c) => {
-    const [direct, base] = [at('direct', c)?.cost.total ?? NaN, at('baseline', c)?.cost.total ?? NaN];
-    return `c=${c}: (${f1(direct)} + ${f1(floorAt(c).value)}) / ${f1(base)} = ${((direct + floorAt(c).value) / base).toFixed(2)}`;
+    const [direct, base, floor] = [
+      at('direct', c)?.cost.total ?? NaN,
+      at('baseline', c)?.cost.total ?? NaN,
+      floorAt(c).value,
+    ];
+    return `c=${c}: (${f1(direct)} + ${f1(floor)}) / ${f1(base)} = ${((direct + floor) / base).toFixed(2)}`;
   });
   // A ratio judged round by round, with each round's value and the medians it compares.
   const pair = (ab: [VariantKey, VariantKey], c: number, f: (t: ThroughputResult) => number, medians: string) => {
