@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import autocannon from 'autocannon';
 import { calculate, WORKFLOW_TASK_QUEUE, WORKFLOW_TYPE } from '@calc/contracts';
@@ -15,10 +16,19 @@ import { costs, cpuNow, serverCountersAt, type MeasuredProcess } from './procs';
 
 /**
  * `api-<tag>` and `direct-<tag>` run on a second stack started with other settings (run.ts);
- * `contended` is the direct start beside a process that burns what the API spends.
+ * `contended` is the direct start beside a process that burns what the API spends; `spaced`, the
+ * direct start with a pause after each calculation as long as the API path adds to it.
  */
 export type VariantKey =
-  'api' | 'direct' | 'baseline' | 'describe' | 'health' | 'contended' | `${'api' | 'direct'}-${string}`;
+  | 'api'
+  | 'direct'
+  | 'baseline'
+  | 'describe'
+  | 'health'
+  | 'paced'
+  | 'spaced'
+  | 'contended'
+  | `${'api' | 'direct'}-${string}`;
 
 /** `serverMetrics`: the Prometheus endpoint of the Temporal server that serves the variant. */
 export type Variant = {
@@ -94,16 +104,28 @@ export function describeVariant(handle: WorkflowHandle, serverMetrics: string): 
 }
 
 /**
- * Not a calculation either: one `GET /health`, which asks nothing of Temporal, so that it gives
- * what one HTTP round trip to the API costs, the part of the API path no setting removes.
+ * Not a calculation either: `GET /health`, which asks nothing of Temporal, so that it gives
+ * what one HTTP round trip to the API costs, the part of the API path no setting removes. With
+ * `paceMs`, two requests in a row and then a pause until `paceMs` have passed since the first,
+ * as one client's calculations ask the API (the start, then the result): what the two cost an
+ * API that idles between calculations, which is more than back to back.
  */
-export function healthVariant(api: string, serverMetrics: string): Variant {
-  const calculate = async () => {
+export function healthVariant(api: string, serverMetrics: string, paceMs?: number): Variant {
+  const get = async () => {
     const res = await fetch(`${api}/health`);
     const text = await res.text();
     if (res.status !== 200) throw new Error(`GET /health answered ${res.status}: ${text}`);
   };
-  return { key: 'health', label: 'GET /health, one HTTP round trip', serverMetrics, calculate };
+  if (paceMs === undefined)
+    return { key: 'health', label: 'GET /health, one HTTP round trip', serverMetrics, calculate: get };
+  const calculate = async () => {
+    const start = performance.now();
+    await get();
+    await get();
+    await sleep(Math.max(0, paceMs - (performance.now() - start)));
+  };
+  const label = `two GET /health every ${paceMs.toFixed(0)} ms, a calculation's pace at one client`;
+  return { key: 'paced', label, serverMetrics, calculate };
 }
 
 /** Inputs cycle through 2..1000 in a scattered order, so result sizes vary from call to call. */

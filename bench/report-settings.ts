@@ -20,6 +20,7 @@ export function describeSection({ r }: View) {
     const share = (d.cost.server / (calc?.cost.total ?? NaN)) * 100;
     // One HTTP round trip to the API, from runs that measured it.
     const h = r.health && point(r.health, 'health', c);
+    const paced = r.health && point(r.health, 'paced', c);
     return [
       `Describing one finished calculation, ${clients(c)}, ${d.windows.length} windows: ` +
         `${spread(d)} describes/s; per describe the server spent ${n2(d.cost.server)} ms of CPU and the ` +
@@ -28,6 +29,9 @@ export function describeSection({ r }: View) {
         (h
           ? ` \`GET /health\`, which calls no Temporal service, ${clients(c)}: ${spread(h)} requests/s; ` +
             `per request the API spent ${n2(h.cost.api)} ms of CPU and the client ${n2(h.cost.benchClient)} ms.`
+          : '') +
+        (paced
+          ? ` Two of them every ${n1(p50('api'))} ms, a calculation's pace: ${n2(paced.cost.api)} ms of the API's CPU per pair.`
           : ''),
       '',
     ];

@@ -30,7 +30,7 @@ import {
 } from './load';
 import { machine, memoryOf, stackProcesses, startBaseline, startBurner, versions, type MeasuredProcess } from './procs';
 import { markdown } from './report';
-import { point, type BenchResults } from './results';
+import { p50Of, point, type BenchResults } from './results';
 import { COST_CONCURRENCIES, ratios } from './targets';
 
 const PAUSE_BETWEEN_WINDOWS_MS = 500;
@@ -146,22 +146,43 @@ async function main(): Promise<void> {
 
     // BENCH_WINDOWS windows per variant and concurrency, the variants in turns, each round in
     // another order; the report judges their medians.
+    // At one client, the direct start as well with a pause after each calculation as long as the
+    // API path adds: what the API's extra time alone, idle for the server and the workers, costs.
+    const direct = all.find((v) => v.key === 'direct')!;
+    const extraMs = Math.max(0, p50Of(latency, 'api') - p50Of(latency, 'direct'));
+    const spaced: Variant = {
+      ...direct,
+      key: 'spaced',
+      label: `polyglot, direct start, ${extraMs.toFixed(1)} ms apart`,
+      calculate: async (n) => {
+        await direct.calculate(n);
+        await sleep(extraMs);
+      },
+    };
+    labels.spaced = spaced.label;
     log(`throughput: ${config.windows} windows per variant and concurrency, in turns`);
     const throughput: BenchResults['throughput'] = [];
     for (const [i, c] of config.concurrencies.entries()) {
       for (let w = 0; w < config.windows; w++) {
-        for (const v of rotated(all, i + w)) throughput.push(await costedWindow(v, c, config, processes(), true));
+        for (const v of rotated(c === 1 ? [...all, spaced] : all, i + w)) {
+          throughput.push(await costedWindow(v, c, config, processes(), true));
+        }
       }
     }
 
     // At each concurrency the API's CPU target names: each costs more per call at one client.
     log(`describe and GET /health: what the API's describe per result read and one HTTP round trip cost`);
+    // At one client, two requests at the pace of the API's calculations as well: a request that
+    // wakes an idle API costs it more than one that follows another.
+    const paced = healthVariant(stack.api, stack.temporalMetrics, p50Of(latency, 'api'));
+    labels.paced = paced.label;
     const describe: ThroughputResult[] = [];
     const healthWindows: ThroughputResult[] = [];
     for (const c of COST_CONCURRENCIES) {
       for (let w = 0; w < config.windows; w++) {
         describe.push(await costedWindow(describing, c, config, processes(), true));
         healthWindows.push(await costedWindow(health, c, config, processes(), true));
+        if (c === 1) healthWindows.push(await costedWindow(paced, c, config, processes(), true));
       }
     }
 
@@ -171,7 +192,6 @@ async function main(): Promise<void> {
     const apiPoint = point(throughput, 'api', config.compareConcurrency);
     if (apiPoint) {
       const cores = (apiPoint.cost.api * apiPoint.perSecond) / 1000;
-      const direct = all.find((v) => v.key === 'direct')!;
       const contended: Variant = {
         ...direct,
         key: 'contended',

@@ -16,7 +16,8 @@ export const COST_CONCURRENCIES = [1, 8];
  * The project's targets (README "What a calculation costs"): each ratio of two variants judged
  * round by round (`paired`), the API's CPU on the median of its windows.
  */
-export function ratios({ latency, throughput, describe, health = [] }: BenchResults) {
+export function ratios({ latency, throughput, describe, health = [], labels }: BenchResults) {
+  const labelOf = (k: VariantKey) => labels[k] ?? k;
   const p50 = (variant: VariantKey) => p50Of(latency, variant);
   const at = (variant: VariantKey, c: number) => point(throughput, variant, c);
   const concurrencies = [...new Set(throughput.map((t) => t.concurrency))].sort((a, b) => a - b);
@@ -43,28 +44,39 @@ export function ratios({ latency, throughput, describe, health = [] }: BenchResu
   );
   // The API's CPU that no setting removes, at each concurrency of the target: the SDK's start
   // and result (what they cost the bench client in the direct variant), the describe's client
-  // side and two HTTP requests.
+  // side and two HTTP requests; at one client, the two at a calculation's pace where measured.
   const floorAt = (c: number) => {
     const sdk = at('direct', c)?.cost.benchClient ?? NaN;
     const [described, answered] = [point(describe, 'describe', c), point(health, 'health', c)];
     if (!described || !answered)
       return { value: sdk, text: `c=${c}: ${f1(sdk)} (the SDK's part only; the others not measured at c=${c})` };
-    const [d, h] = [described.cost.benchClient, 2 * answered.cost.api];
-    return { value: sdk + d + h, text: `c=${c}: ${f1(sdk)} + ${f1(d)} + ${f1(h)} = ${f1(sdk + d + h)}` };
+    const paced = point(health, 'paced', c)?.cost.api;
+    const [d, h] = [described.cost.benchClient, paced ?? 2 * answered.cost.api];
+    const pace =
+      paced === undefined ? '' : ` (the two at a calculation's pace; back to back ${f1(2 * answered.cost.api)})`;
+    return { value: sdk + d + h, text: `c=${c}: ${f1(sdk)} + ${f1(d)} + ${f1(h)} = ${f1(sdk + d + h)}${pace}` };
   };
   const apiFloor =
     "what the SDK's start and result cost the bench client (direct) + a describe's client side + " +
     `two GET /health in the API: ${COST_CONCURRENCIES.map((c) => floorAt(c).text).join(', ')}`;
   // The least the API path can cost against the baseline: the direct start's server + ours, and
-  // the API's floor above.
+  // the API's floor above; at one client, the direct start spaced by the API path's extra time
+  // where measured, since the server and the workers spend more per calculation when they idle.
   const totalFloor = COST_CONCURRENCIES.map((c) => {
+    const spaced = at('spaced', c)?.cost.total;
     const [direct, base, floor] = [
-      at('direct', c)?.cost.total ?? NaN,
+      spaced ?? at('direct', c)?.cost.total ?? NaN,
       at('baseline', c)?.cost.total ?? NaN,
       floorAt(c).value,
     ];
-    return `c=${c}: (${f1(direct)} + ${f1(floor)}) / ${f1(base)} = ${((direct + floor) / base).toFixed(2)}`;
+    const which = spaced === undefined ? '' : ` (${labelOf('spaced')}; not spaced ${f1(at('direct', c)?.cost.total)})`;
+    return `c=${c}: (${f1(direct)} + ${f1(floor)}) / ${f1(base)} = ${((direct + floor) / base).toFixed(2)}${which}`;
   });
+  // At one client throughput is the inverse of latency: the direct start spaced by the API path's
+  // extra time gives the throughput ratio that time alone allows.
+  const spacedRatio = at('spaced', 1)
+    ? `; ${labelOf('spaced')} / direct start, c=1: ${paired(throughput, ['spaced', 'direct'], 1, perSecond).value.toFixed(2)}`
+    : '';
   // A ratio judged round by round, with each round's value and the medians it compares.
   const pair = (ab: [VariantKey, VariantKey], c: number, f: (t: ThroughputResult) => number, medians: string) => {
     const x = paired(throughput, ab, c, f);
@@ -94,7 +106,7 @@ export function ratios({ latency, throughput, describe, health = [] }: BenchResu
       'x',
       '>= 0.9',
       apiVsDirect.value,
-      apiVsDirect.detail + predicted(['api', 'direct'], concurrencies),
+      apiVsDirect.detail + predicted(['api', 'direct'], concurrencies) + spacedRatio,
     ],
     [
       "the API's own CPU per calculation, c=1 and c=8 (the highest)",
