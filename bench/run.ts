@@ -101,6 +101,16 @@ async function main(): Promise<void> {
   log(`settings ${JSON.stringify(config)}`);
   // Run in reverse at the end: the baseline stops before the server it polls.
   const stops: (() => Promise<unknown>)[] = [];
+  // Each stop runs once, whichever comes first: the end of the run or Ctrl-C.
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping what the run started`);
+      void stopAll().finally(() => process.exit(130));
+    });
+  }
   // One key for the stack, the baseline and the benchmark's own client, made for this run.
   const keys = { PAYLOAD_KEYS: `bench-1:${randomBytes(32).toString('base64')}`, PAYLOAD_ENCRYPTION: 'on' };
   try {
@@ -299,7 +309,7 @@ async function main(): Promise<void> {
     console.log(report);
     log(`results written to ${config.resultsDir}`);
   } finally {
-    for (const stop of stops.reverse()) await stop();
+    await stopAll();
   }
 }
 
