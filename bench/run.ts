@@ -154,8 +154,6 @@ async function main(): Promise<void> {
     const latency = await sequentialLatency([...all, describing, health], config.latencyCalcs);
     logLatency(latency);
 
-    // BENCH_WINDOWS windows per variant and concurrency, the variants in turns, each round in
-    // another order; the report judges their medians.
     // At one client, the direct start as well with a pause after each calculation as long as the
     // API path adds: what the API's extra time alone, idle for the server and the workers, costs.
     const direct = all.find((v) => v.key === 'direct')!;
@@ -170,6 +168,8 @@ async function main(): Promise<void> {
       },
     };
     labels.spaced = spaced.label;
+    // BENCH_WINDOWS windows per variant and concurrency, the variants in turns, each round in
+    // another order; the report judges their medians.
     log(`throughput: ${config.windows} windows per variant and concurrency, in turns`);
     const throughput: BenchResults['throughput'] = [];
     for (const [i, c] of config.concurrencies.entries()) {
