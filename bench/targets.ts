@@ -87,12 +87,12 @@ export function ratios({ latency, throughput, describe, health = [], labels }: B
   const spacedRatio = at('spaced', 1)
     ? `; ${labelOf('spaced')} / direct start, c=1: ${paired(throughput, ['spaced', 'direct'], 1, perSecond).value.toFixed(2)}`
     : '';
-  const rounded = (x: ReturnType<typeof paired>) =>
-    `${x.value.toFixed(2)} (rounds ${x.rounds.map((r) => r.toFixed(2)).join(', ')})`;
+  const roundsOf = (x: ReturnType<typeof paired>) => `rounds ${x.rounds.map((r) => r.toFixed(2)).join(', ')}`;
+  const rounded = (x: ReturnType<typeof paired>) => `${x.value.toFixed(2)} (${roundsOf(x)})`;
   // A ratio judged round by round, with each round's value and the medians it compares.
   const pair = (ab: [VariantKey, VariantKey], c: number, f: (t: ThroughputResult) => number, medians: string) => {
     const x = paired(throughput, ab, c, f);
-    return [x.value, `rounds ${x.rounds.map((r) => r.toFixed(2)).join(', ')}; medians ${medians}`] as const;
+    return [x.value, `${roundsOf(x)}; medians ${medians}`] as const;
   };
   // Name, unit, target, value, and the figures it comes from.
   const targets: (readonly [string, string, string, number, string])[] = [
