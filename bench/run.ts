@@ -168,12 +168,12 @@ async function main(): Promise<void> {
       },
     };
     labels.spaced = spaced.label;
-    // BENCH_WINDOWS windows per variant and concurrency, the variants in turns, each round in
-    // another order; the report judges their medians.
-    log(`throughput: ${config.windows} windows per variant and concurrency, in turns`);
+    // BENCH_THROUGHPUT_WINDOWS windows per variant and concurrency, the variants in turns, each
+    // round in another order; the report judges their medians.
+    log(`throughput: ${config.throughputWindows} windows per variant and concurrency, in turns`);
     const throughput: BenchResults['throughput'] = [];
     for (const [i, c] of config.concurrencies.entries()) {
-      for (let w = 0; w < config.windows; w++) {
+      for (let w = 0; w < config.throughputWindows; w++) {
         for (const v of rotated(c === 1 ? [...all, spaced] : all, i + w)) {
           throughput.push(await costedWindow(v, c, config, processes(), true));
         }
