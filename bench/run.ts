@@ -5,89 +5,37 @@
  * It reports figures; it never passes or fails on them.
  */
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
-import { dataConverter, exitOnSettingsError, readPayloadSettings } from '@calc/runtime';
-import { startStack, ZERO_WAITS, type RunningStack } from '../tests/stack';
-import { CONTROL, loadBenchConfig, otherStack, type BenchConfig } from './config';
+import { exitOnSettingsError } from '@calc/runtime';
+import { startStack, ZERO_WAITS } from '../tests/stack';
+import { loadBenchConfig } from './config';
 import {
   apiLoad,
   describeVariant,
   healthVariant,
-  rotated,
   sequentialLatency,
   throughputWindow,
   variants,
-  type ThroughputResult,
   type Variant,
 } from './load';
-import { machine, memoryOf, stackProcesses, startBaseline, startBurner, versions, type MeasuredProcess } from './procs';
+import {
+  clientFor,
+  comparisonPhase,
+  contentionPhase,
+  describePhase,
+  log,
+  logLatency,
+  throughputPhase,
+  type OnFirstStack,
+  type Stops,
+} from './phases';
+import { machine, memoryOf, stackProcesses, startBaseline, versions } from './procs';
 import { markdown } from './report';
-import { p50Of, point, type BenchResults } from './results';
-import { COST_CONCURRENCIES, ratios } from './targets';
-
-const PAUSE_BETWEEN_WINDOWS_MS = 500;
-/** The benchmark's own process: the client side of the direct and baseline variants. */
-const BENCH_PROCESS: MeasuredProcess = { name: 'bench client', service: 'bench', pid: process.pid };
-
-const log = (message: string) => console.error(`[bench] ${message}`);
-const logLatency = (latency: BenchResults['latency']) =>
-  latency.forEach((l) => log(`  ${l.variant}: p50 ${l.summary.p50.toFixed(1)} ms, errors ${l.errors}`));
-
-/**
- * A client of the stack's server with the stack's payload settings: the direct and baseline
- * variants encrypt their input and decrypt their result as the API does, over the SDK's Rust
- * connection as the API's client does, so that the bench client's own CPU in the direct
- * variant is what the SDK costs the API for the same calls.
- */
-async function clientFor(stack: RunningStack, env: Record<string, string>) {
-  const connection = await NativeConnection.connect({ address: stack.temporalAddress });
-  return { client: new Client({ connection, dataConverter: dataConverter(readPayloadSettings(env)) }), connection };
-}
-
-/**
- * A throughput window with the CPU each of `processes` and the bench client used in it, logged.
- * `settle`: wait BENCH_SETTLE_SECONDS first, long enough for the timeouts the calculations of the
- * window before leave on its server to fire, so that no window pays for another's.
- */
-async function costedWindow(v: Variant, c: number, config: BenchConfig, processes: MeasuredProcess[], settle = false) {
-  await sleep(Math.max(PAUSE_BETWEEN_WINDOWS_MS, settle ? config.settleSeconds * 1000 : 0));
-  const r = await throughputWindow(v, c, config, [...processes, BENCH_PROCESS]);
-  // A process of another stack is shown with its stack's tag (`@<tag>` ending its service).
-  const shown = r.cpu
-    .filter((p) => p.perCalcMs >= 0.05)
-    .map((p) => `${p.name}${p.service.replace(/^[^@]*/, '')} ${p.perCalcMs.toFixed(1)}`);
-  log(
-    `  throughput ${v.key} c=${c}: ${r.perSecond.toFixed(1)}/s (${r.completed} in ${r.seconds.toFixed(1)} s), ` +
-      `errors ${r.errors}; CPU ms per calculation: ${shown.join(', ')}`,
-  );
-  return r;
-}
-
-/**
- * Where the traced stack sends its spans: an OTLP/HTTP endpoint that reads and drops every
- * request and answers with an empty (valid) export response, so that tracing costs the stack
- * what it would with a collector, and the benchmark only a read.
- */
-async function otlpSink() {
-  let requests = 0;
-  const server = createServer((req, res) =>
-    req.resume().on('end', () => {
-      requests += 1;
-      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
-    }),
-  );
-  await once(server.listen(0, '127.0.0.1'), 'listening');
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, requests: () => requests, close: () => new Promise((resolve) => server.close(resolve)) };
-}
+import { p50Of, type BenchResults } from './results';
+import { ratios } from './targets';
 
 /** The targets of the run whose results are about to be replaced, to show beside this run's. */
 function previousTargets(file: string): BenchResults['previous'] {
@@ -100,7 +48,7 @@ async function main(): Promise<void> {
   const config = loadBenchConfig(process.env);
   log(`settings ${JSON.stringify(config)}`);
   // Run in reverse at the end: the baseline stops before the server it polls.
-  const stops: (() => Promise<unknown>)[] = [];
+  const stops: Stops = [];
   // Each stop runs once, whichever comes first: the end of the run or Ctrl-C.
   const stopAll = async () => {
     for (const stop of stops.splice(0).reverse()) await stop();
@@ -126,12 +74,15 @@ async function main(): Promise<void> {
     const baselineStartSeconds = (performance.now() - t) / 1000;
     log(`baseline ready in ${baselineStartSeconds.toFixed(1)} s`);
 
-    const { client, connection } = await clientFor(stack, keys);
-    stops.push(() => connection.close());
+    const client = await clientFor(stack, keys, stops);
     const all = variants(stack.api, client, stack.temporalMetrics);
-    // Read again for every window: the launcher restarts a replica that exits.
-    const processes = () => [...stackProcesses(stack), ...baseline.processes];
-    const labels: BenchResults['labels'] = Object.fromEntries(all.map((v) => [v.key, v.label]));
+    const first: OnFirstStack = {
+      config,
+      // Read again for every window: the launcher restarts a replica that exits.
+      processes: () => [...stackProcesses(stack), ...baseline.processes],
+      labels: Object.fromEntries(all.map((v) => [v.key, v.label])),
+    };
+    const { labels, processes } = first;
 
     log(`warm-up: ${config.warmupCalcs} sequential calculations per variant, then a short burst at concurrency 8`);
     await sequentialLatency(all, config.warmupCalcs, 500);
@@ -168,109 +119,15 @@ async function main(): Promise<void> {
       },
     };
     labels.spaced = spaced.label;
-    // BENCH_THROUGHPUT_WINDOWS windows per variant and concurrency, the variants in turns, each
-    // round in another order; the report judges their medians.
-    log(`throughput: ${config.throughputWindows} windows per variant and concurrency, in turns`);
-    const throughput: BenchResults['throughput'] = [];
-    for (const [i, c] of config.concurrencies.entries()) {
-      for (let w = 0; w < config.throughputWindows; w++) {
-        for (const v of rotated(c === 1 ? [...all, spaced] : all, i + w)) {
-          throughput.push(await costedWindow(v, c, config, processes(), true));
-        }
-      }
-    }
+    const throughput = await throughputPhase(first, all, [spaced]);
 
-    // At each concurrency the API's CPU target names: each costs more per call at one client.
-    log(`describe and GET /health: what the API's describe per result read and one HTTP round trip cost`);
-    // At one client, two requests at the pace of the API's calculations as well: a request that
-    // wakes an idle API costs it more than one that follows another.
     const paced = healthVariant(stack.api, stack.temporalMetrics, p50Of(latency, 'api'));
     labels.paced = paced.label;
-    const describe: ThroughputResult[] = [];
-    const healthWindows: ThroughputResult[] = [];
-    for (const c of COST_CONCURRENCIES) {
-      for (let w = 0; w < config.windows; w++) {
-        describe.push(await costedWindow(describing, c, config, processes(), true));
-        healthWindows.push(await costedWindow(health, c, config, processes(), true));
-        if (c === 1) healthWindows.push(await costedWindow(paced, c, config, processes(), true));
-      }
-    }
-
-    // The API is one more busy process on the machine: does its CPU alone, spent off the
-    // calculation's path, raise what the other processes spend per calculation?
-    let contention: BenchResults['contention'];
-    const apiPoint = point(throughput, 'api', config.compareConcurrency);
-    if (apiPoint) {
-      const cores = (apiPoint.cost.api * apiPoint.perSecond) / 1000;
-      const contended: Variant = {
-        ...direct,
-        key: 'contended',
-        label: `polyglot, direct start, beside a process busy ${cores.toFixed(2)} of a core`,
-      };
-      labels.contended = contended.label;
-      log(`contention: the direct start alone and beside a process busy ${cores.toFixed(2)} of a core, in turns`);
-      const windows: BenchResults['throughput'] = [];
-      for (let w = 0; w < config.windows; w++) {
-        for (const v of w % 2 ? [contended, direct] : [direct, contended]) {
-          const burner = v === contended ? await startBurner(cores) : undefined;
-          try {
-            const measured = [...processes(), ...(burner ? [burner.process] : [])];
-            windows.push(await costedWindow(v, config.compareConcurrency, config, measured, true));
-          } finally {
-            await burner?.stop();
-          }
-        }
-      }
-      contention = { cores, throughput: windows };
-    }
+    const costs = await describePhase(first, describing, health, paced);
+    const contention = await contentionPhase(first, direct, throughput);
     const memoryBeforeApiLoad = processes().map(memoryOf);
-
-    let comparison: BenchResults['comparison'];
-    if (config.compare.length > 0) {
-      // The same pipeline with other settings: stacks beside the first, so that they are
-      // measured in turns with it, under the same noise, with the same harness. Before the
-      // autocannon phase, whose POST flood leaves the first stack calculations to drain.
-      const sink = await otlpSink();
-      stops.push(sink.close);
-      // The first stack has served every phase so far, and a server with a longer history costs
-      // more: each setting is held against a fresh stack with the default settings instead.
-      const stacks = [CONTROL, ...config.compare.map((other, i) => otherStack(other, i, sink.url))];
-      const viaApi: Variant[] = [];
-      const direct: Variant[] = [];
-      const otherProcesses: MeasuredProcess[] = [];
-      for (const other of stacks) {
-        log(`${other.label}: a stack with ${JSON.stringify(other.env)}`);
-        const env = { ...keys, ...other.env };
-        const started = await startStack({ ...ZERO_WAITS, ...env });
-        stops.push(() => started.stop());
-        const own = await clientFor(started, env);
-        stops.push(() => own.connection.close());
-        const [a, d] = variants(started.api, own.client, started.temporalMetrics, other);
-        viaApi.push(a!);
-        direct.push(d!);
-        otherProcesses.push(...stackProcesses(started).map((p) => ({ ...p, service: `${p.service}@${other.tag}` })));
-      }
-      // Every stack via the API, then every stack started directly: two windows in a row never
-      // share a server, so that the timeouts one window leaves fire while its server is not measured.
-      const turns = [...viaApi, ...direct];
-      await sequentialLatency(turns, config.warmupCalcs, 700);
-      const latency = await sequentialLatency(turns, config.compareLatencyCalcs, 900);
-      logLatency(latency);
-      const windows: BenchResults['throughput'] = [];
-      // Each variant BENCH_WINDOWS times, each round in another order, so that no setting always
-      // runs first; every other round backwards, so that no window always follows the same one.
-      for (let w = 0; w < config.windows; w++) {
-        const order = rotated(turns, Math.round((w * turns.length) / config.windows));
-        for (const v of w % 2 ? order.reverse() : order) {
-          // Only the stack that serves the variant: the others sit idle, and reading them is noise.
-          const own = otherProcesses.filter((p) => p.service.endsWith(`@${v.key.slice(v.key.indexOf('-') + 1)}`));
-          windows.push(await costedWindow(v, config.compareConcurrency, config, own));
-        }
-      }
-      for (const v of turns) labels[v.key] = v.label;
-      const otlpRequests = sink.requests();
-      comparison = { concurrency: config.compareConcurrency, stacks, latency, throughput: windows, otlpRequests };
-    }
+    // Before the autocannon phase, whose POST flood leaves the first stack calculations to drain.
+    const comparison = config.compare.length > 0 ? await comparisonPhase(config, keys, stops, labels) : undefined;
 
     const api: BenchResults['api'] = [];
     if (!config.skipApiLoad) {
@@ -294,8 +151,7 @@ async function main(): Promise<void> {
       labels,
       latency,
       throughput,
-      describe,
-      health: healthWindows,
+      ...costs,
       contention,
       api,
       memoryBeforeApiLoad,
