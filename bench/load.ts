@@ -9,7 +9,11 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import autocannon from 'autocannon';
 import { calculate, WORKFLOW_TASK_QUEUE, WORKFLOW_TYPE } from '@calc/contracts';
 import { loadApiConfig } from '../producers/api/config';
-import { BaselineCalculateWorkflow, BASELINE_WORKFLOW_QUEUE } from './baseline-workflows';
+import {
+  BaselineCalculateWorkflow,
+  BASELINE_WORKFLOW_QUEUE,
+  SplitBaselineCalculateWorkflow,
+} from './baseline-workflows';
 import type { BenchConfig } from './config';
 import type { ServerCounter } from '../tests/prometheus';
 import { costs, cpuNow, serverCountersAt, type MeasuredProcess } from './procs';
@@ -23,6 +27,7 @@ export type VariantKey =
   | 'api'
   | 'direct'
   | 'baseline'
+  | 'split'
   | 'describe'
   | 'health'
   | 'paced'
@@ -45,6 +50,16 @@ function check(n: number, got: unknown): void {
   }
 }
 
+/** A calculation started and awaited through the SDK's client, as the API would start it. */
+function viaClient(client: Client, type: string, taskQueue: string) {
+  // The API passes these to every workflow it starts; the client-started variants pass the same.
+  const options = loadApiConfig(process.env).workflowOptions;
+  return async (n: number) => {
+    const workflowId = `bench-${randomUUID()}`;
+    check(n, await client.workflow.execute(type, { taskQueue, workflowId, args: [String(n), options] }));
+  };
+}
+
 /**
  * The variants on one stack. `client` must carry the stack's data converter, since the
  * results come back encrypted. With `other`, the API and direct variants of a second stack
@@ -56,12 +71,6 @@ export function variants(
   serverMetrics: string,
   other?: { tag: string; label: string },
 ): Variant[] {
-  // The API passes these to every workflow it starts; the client-started variants pass the same.
-  const options = loadApiConfig(process.env).workflowOptions;
-  const viaClient = (type: string, taskQueue: string) => async (n: number) => {
-    const workflowId = `bench-${randomUUID()}`;
-    check(n, await client.workflow.execute(type, { taskQueue, workflowId, args: [String(n), options] }));
-  };
   const viaApi = async (n: number) => {
     const start = await fetch(`${api}/?number=${n}`, { method: 'POST' });
     const [location, text] = [start.headers.get('location'), await start.text()];
@@ -74,14 +83,14 @@ export function variants(
     }
     check(n, body.result);
   };
-  const baseline = viaClient(BaselineCalculateWorkflow.name, BASELINE_WORKFLOW_QUEUE);
+  const baseline = viaClient(client, BaselineCalculateWorkflow.name, BASELINE_WORKFLOW_QUEUE);
   const all: Variant[] = [
     { key: 'api', label: 'polyglot via API', serverMetrics, calculate: viaApi },
     {
       key: 'direct',
       label: 'polyglot, direct start',
       serverMetrics,
-      calculate: viaClient(WORKFLOW_TYPE, WORKFLOW_TASK_QUEUE),
+      calculate: viaClient(client, WORKFLOW_TYPE, WORKFLOW_TASK_QUEUE),
     },
     { key: 'baseline', label: 'TypeScript-only baseline', serverMetrics, calculate: baseline },
   ];
@@ -89,6 +98,19 @@ export function variants(
   return all
     .filter((v) => v.key !== 'baseline')
     .map((v) => ({ ...v, key: `${v.key}-${other.tag}` as VariantKey, label: `${v.label}, ${other.label}` }));
+}
+
+/**
+ * The baseline with its steps on processes laid out as the pipeline's activity workers (procs.ts
+ * startBaseline): what that layout alone costs, in the baseline's language.
+ */
+export function splitVariant(client: Client, serverMetrics: string): Variant {
+  return {
+    key: 'split',
+    label: "TypeScript-only baseline, a process per activity worker of the pipeline's",
+    serverMetrics,
+    calculate: viaClient(client, SplitBaselineCalculateWorkflow.name, BASELINE_WORKFLOW_QUEUE),
+  };
 }
 
 /**

@@ -71,15 +71,19 @@ export type OnFirstStack = {
 
 /**
  * BENCH_THROUGHPUT_WINDOWS windows per variant and concurrency, the variants in turns, each
- * round in another order; the report judges their medians. `atOneClient`: variants measured
- * at one client only.
+ * round in another order; the report judges their medians. `more`: variants measured at the
+ * given concurrency only.
  */
-export async function throughputPhase({ config, processes }: OnFirstStack, all: Variant[], atOneClient: Variant[]) {
+export async function throughputPhase(
+  { config, processes }: OnFirstStack,
+  all: Variant[],
+  more: Partial<Record<number, Variant[]>>,
+) {
   log(`throughput: ${config.throughputWindows} windows per variant and concurrency, in turns`);
   const throughput: ThroughputResult[] = [];
   for (const [i, c] of config.concurrencies.entries()) {
     for (let w = 0; w < config.throughputWindows; w++) {
-      for (const v of rotated(c === 1 ? [...all, ...atOneClient] : all, i + w)) {
+      for (const v of rotated([...all, ...(more[c] ?? [])], i + w)) {
         throughput.push(await costedWindow(v, c, config, processes(), true));
       }
     }

@@ -1,5 +1,5 @@
 /**
- * The processes the benchmark measures: the stack's, and the baseline's two (baseline-worker.ts),
+ * The processes the benchmark measures: the stack's, and the baseline's (baseline-worker.ts),
  * which it starts and stops here. What each costs comes from /proc: CPU time (user + system,
  * which the kernel counts for all of a process's threads) and peak resident memory (VmHWM).
  */
@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { STEPS } from '@calc/contracts';
 import { samplesOf, serverCounters } from '../tests/prometheus';
 import type { RunningStack } from '../tests/stack';
 
@@ -36,33 +37,47 @@ export function stackProcesses(stack: RunningStack): MeasuredProcess[] {
 }
 
 export const BASELINE_SERVICE = 'baseline';
+/** The baseline's activity processes laid out as the pipeline's (SplitBaselineCalculateWorkflow). */
+export const SPLIT_SERVICE = 'baseline-split';
+/** The one process both baseline workflows run on. */
+export const BASELINE_WORKFLOW_WORKER = 'baseline-workflow-worker';
 export const READY = 'baseline workers running';
 const START_TIMEOUT_MS = 120_000;
-const ROLES = { workflow: 'baseline-workflow-worker', activities: 'baseline-activities' };
 
-function ready(child: ChildProcess, name: string): Promise<MeasuredProcess> {
+function ready(child: ChildProcess, measured: MeasuredProcess): Promise<MeasuredProcess> {
   return new Promise((resolve, reject) => {
     // Its log shows only when it fails to start: the activities log a line per step.
     let tail = '';
     const keep = (d: Buffer) => {
       tail = (tail + d.toString()).slice(-4000);
-      if (tail.includes(READY)) resolve({ name, service: BASELINE_SERVICE, pid: child.pid!, language: 'typescript' });
+      if (tail.includes(READY)) resolve(measured);
     };
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
-    const fail = (why: string) => reject(new Error(`${name} ${why}:\n${tail}`));
+    const fail = (why: string) => reject(new Error(`${measured.name} ${why}:\n${tail}`));
     child.once('exit', (code, signal) => fail(`exited (${code ?? signal}) before running`));
     setTimeout(() => fail(`not running after ${START_TIMEOUT_MS / 1000} s`), START_TIMEOUT_MS).unref();
   });
 }
 
 /**
- * `env` names the stack's Temporal server (TEMPORAL_ADDRESS) and its payload settings, which
- * the baseline encrypts with as the real workers do.
+ * The baseline's workflow worker and its one activity process; and, for each of the stack's
+ * activity workers, a TypeScript process that serves the same step on the split queues: the
+ * pipeline's layout of processes, in the baseline's language. `env` names the stack's Temporal
+ * server (TEMPORAL_ADDRESS) and its payload settings, which the baseline encrypts with as the
+ * real workers do.
  */
-export async function startBaseline(env: Record<string, string | undefined>) {
-  const children = Object.keys(ROLES).map((role) =>
-    spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'baseline-worker.ts'), role], {
+export async function startBaseline(env: Record<string, string | undefined>, stack: RunningStack) {
+  // A worker's service is its step's name with dashes (docker-compose.yml).
+  const stepOf = (service: string) => STEPS.find((s) => s.activity === service.replace(/-/g, '_'))?.activity;
+  const workers = stackProcesses(stack).filter((p) => stepOf(p.service));
+  const roles = [
+    { name: BASELINE_WORKFLOW_WORKER, service: BASELINE_SERVICE, args: ['workflow'] },
+    { name: 'baseline-activities', service: BASELINE_SERVICE, args: ['activities'] },
+    ...workers.map((w) => ({ name: `split-${w.name}`, service: SPLIT_SERVICE, args: ['step', stepOf(w.service)!] })),
+  ];
+  const children = roles.map(({ args }) =>
+    spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'baseline-worker.ts'), ...args], {
       cwd: join(__dirname, '..'),
       env: { ...env, TEMPORAL_NAMESPACE: 'default' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -73,7 +88,10 @@ export async function startBaseline(env: Record<string, string | undefined>) {
     await Promise.all(running.map((c) => c.kill('SIGTERM') && once(c, 'exit')));
   };
   try {
-    return { processes: await Promise.all(Object.values(ROLES).map((name, i) => ready(children[i]!, name))), stop };
+    const started = roles.map(({ name, service }, i) =>
+      ready(children[i]!, { name, service, pid: children[i]!.pid!, language: 'typescript' }),
+    );
+    return { processes: await Promise.all(started), stop };
   } catch (err) {
     await stop();
     throw err;

@@ -4,7 +4,7 @@
  */
 import { COST_COLUMNS, COUNTERS, costCells, counters, n1, n2, spread, table, type View } from './cells';
 import type { VariantKey } from './load';
-import { BASELINE_SERVICE } from './procs';
+import { BASELINE_SERVICE, SPLIT_SERVICE } from './procs';
 import { comparisonSection, contentionSection, describeSection } from './report-settings';
 import { point, servedBy, type BenchResults } from './results';
 import { ratios } from './targets';
@@ -63,7 +63,8 @@ function costSection({ r, keys, concurrencies, labelOf }: View) {
     '',
     'CPU time (user + system, from /proc/<pid>/stat) each process used from the start of a throughput window ' +
       'until its last calculation ended, divided by the calculations that ended; the median of the windows. ' +
-      '"ours" is our workers and the API (the baseline\'s two processes for the baseline); the launcher only ' +
+      '"ours" is our workers and the API (for the baseline its workflow worker and its activity process, or ' +
+      "its processes laid out as the pipeline's); the launcher only " +
       'relays logs and the bench client is the load generator, so neither is counted. The last four columns ' +
       "come from the server's Prometheus endpoint, read before and after each window, per calculation: tasks " +
       'handed to a waiting poller at once among all tasks handed out (a calculation needs 4 workflow tasks and ' +
@@ -106,7 +107,9 @@ export function markdown(r: BenchResults): string {
   ].reduce((a, x) => a + x.errors, 0);
   // Workers against workers: the Temporal server and the API serve both variants alike.
   const workerPeaks = (baseline: boolean) => {
-    const workers = r.memoryBeforeApiLoad.filter((p) => p.language && (p.service === BASELINE_SERVICE) === baseline);
+    const of = (p: (typeof r.memoryBeforeApiLoad)[number]) =>
+      baseline ? p.service === BASELINE_SERVICE : p.service !== BASELINE_SERVICE && p.service !== SPLIT_SERVICE;
+    const workers = r.memoryBeforeApiLoad.filter((p) => p.language && of(p));
     const sum = workers.reduce((a, p) => a + (Number.isFinite(p.peakMiB) ? p.peakMiB : 0), 0);
     return `${workers.length} processes, ${n1(sum)} MiB`;
   };
@@ -152,7 +155,11 @@ export function markdown(r: BenchResults): string {
     ),
     '',
     ...throughputSection(view),
-    ...costSection(view),
+    // The baseline laid out as the pipeline's processes runs in the throughput phase only.
+    ...costSection({
+      ...view,
+      keys: [...keys, ...(r.throughput.some((t) => t.variant === 'split') ? ['split' as const] : [])],
+    }),
     ...describeSection(view),
     ...contentionSection(view),
     ...comparisonSection(view),

@@ -7,6 +7,8 @@ import type { OtherStackSettings } from './config';
 import type { ApiLoadResult, LatencyResult, ThroughputResult, VariantKey } from './load';
 import {
   BASELINE_SERVICE,
+  BASELINE_WORKFLOW_WORKER,
+  SPLIT_SERVICE,
   BURNER_SERVICE,
   type machine,
   type ProcessCost,
@@ -112,10 +114,15 @@ const NOT_OURS = new Set([SERVER, 'launcher', 'bench', BURNER_SERVICE]);
  */
 export function servedBy(variant: VariantKey, cpu: readonly ProcessCost[]): ProcessCost[] {
   if (variant === 'baseline') return cpu.filter((p) => p.service === SERVER || p.service === BASELINE_SERVICE);
+  if (variant === 'split') {
+    const serves = (p: ProcessCost) => p.service === SPLIT_SERVICE || p.name === BASELINE_WORKFLOW_WORKER;
+    return cpu.filter((p) => p.service === SERVER || serves(p));
+  }
   if (variant === 'describe') return cpu.filter((p) => p.service === SERVER);
   const dash = variant.indexOf('-');
   const tag = dash < 0 ? undefined : variant.slice(dash + 1);
-  return cpu.filter((p) => p.service !== BASELINE_SERVICE && p.service !== 'bench' && p.service.split('@')[1] === tag);
+  const theirs = new Set([BASELINE_SERVICE, SPLIT_SERVICE, 'bench']);
+  return cpu.filter((p) => !theirs.has(p.service) && p.service.split('@')[1] === tag);
 }
 
 /**
@@ -134,7 +141,7 @@ export function costSummary(t: ThroughputResult) {
     concurrency: t.concurrency,
     server: of(SERVER),
     ours: sum(served.filter((p) => !NOT_OURS.has(bare(p)))),
-    workflowWorker: sum(served.filter((p) => bare(p) === 'workflow-worker' || p.name === 'baseline-workflow-worker')),
+    workflowWorker: sum(served.filter((p) => bare(p) === 'workflow-worker' || p.name === BASELINE_WORKFLOW_WORKER)),
     api: of('api'),
     benchClient: sum(t.cpu.filter((p) => p.service === 'bench')),
   };

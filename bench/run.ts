@@ -20,6 +20,7 @@ import {
   throughputWindow,
   variants,
   type Variant,
+  splitVariant,
 } from './load';
 import {
   clientFor,
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
     log(`stack ready in ${stackStartSeconds.toFixed(1)} s (api ${stack.api}, temporal ${stack.temporalAddress})`);
 
     t = performance.now();
-    const baseline = await startBaseline({ ...process.env, ...keys, TEMPORAL_ADDRESS: stack.temporalAddress });
+    const baseline = await startBaseline({ ...process.env, ...keys, TEMPORAL_ADDRESS: stack.temporalAddress }, stack);
     stops.push(baseline.stop);
     const baselineStartSeconds = (performance.now() - t) / 1000;
     log(`baseline ready in ${baselineStartSeconds.toFixed(1)} s`);
@@ -83,11 +84,15 @@ async function main(): Promise<void> {
       labels: Object.fromEntries(all.map((v) => [v.key, v.label])),
     };
     const { labels, processes } = first;
+    // The baseline laid out as the pipeline's processes, measured at the concurrency the target
+    // on our processes' CPU names.
+    const split = splitVariant(client, stack.temporalMetrics);
+    labels.split = split.label;
 
     log(`warm-up: ${config.warmupCalcs} sequential calculations per variant, then a short burst at concurrency 8`);
-    await sequentialLatency(all, config.warmupCalcs, 500);
+    await sequentialLatency([...all, split], config.warmupCalcs, 500);
     const burst = { ...config, windowSeconds: Math.min(2, config.windowSeconds), windowCalcs: 100 };
-    for (const v of all) await throughputWindow(v, 8, burst);
+    for (const v of [...all, split]) await throughputWindow(v, 8, burst);
 
     // A finished calculation, to describe and to read under autocannon below.
     const start = await fetch(`${stack.api}/?number=2`, { method: 'POST' });
@@ -119,7 +124,7 @@ async function main(): Promise<void> {
       },
     };
     labels.spaced = spaced.label;
-    const throughput = await throughputPhase(first, all, [spaced]);
+    const throughput = await throughputPhase(first, all, { 1: [spaced], 8: [split] });
 
     const paced = healthVariant(stack.api, stack.temporalMetrics, p50Of(latency, 'api'));
     labels.paced = paced.label;

@@ -89,6 +89,13 @@ export function ratios({ latency, throughput, describe, health = [], labels }: B
     : '';
   const roundsOf = (x: ReturnType<typeof paired>) => `rounds ${x.rounds.map((r) => r.toFixed(2)).join(', ')}`;
   const rounded = (x: ReturnType<typeof paired>) => `${x.value.toFixed(2)} (${roundsOf(x)})`;
+  // The floor of our processes' CPU that the pipeline's layout sets: the baseline with a process
+  // per activity worker of the pipeline's, against the baseline; and what ours adds to that.
+  const layoutFloor = at('split', 8)
+    ? `; ${labelOf('split')} / baseline: ${rounded(paired(throughput, ['split', 'baseline'], 8, costOf('ours')))}, ` +
+      `medians ${versus(at('split', 8)?.cost.ours, base8?.cost.ours, ' ms')}; polyglot (direct start) / that: ` +
+      rounded(paired(throughput, ['direct', 'split'], 8, costOf('ours')))
+    : '';
   // A ratio judged round by round, with each round's value and the medians it compares.
   const pair = (ab: [VariantKey, VariantKey], c: number, f: (t: ThroughputResult) => number, medians: string) => {
     const x = paired(throughput, ab, c, f);
@@ -117,7 +124,8 @@ export function ratios({ latency, throughput, describe, health = [], labels }: B
         costOf('ours'),
         `${versus(direct8?.cost.ours, base8?.cost.ours, ' ms')}; each window's figure over its client's CPU per ` +
           `calculation, a gauge of the machine's speed in that window: ` +
-          rounded(paired(throughput, ['direct', 'baseline'], 8, perClientCpu(costOf('ours')))),
+          rounded(paired(throughput, ['direct', 'baseline'], 8, perClientCpu(costOf('ours')))) +
+          layoutFloor,
       ),
     ],
     [
