@@ -106,6 +106,8 @@ const SERVER = 'temporal';
  * burner is the contention phase's stand-in for the API's CPU.
  */
 const NOT_OURS = new Set([SERVER, 'launcher', 'bench', BURNER_SERVICE]);
+/** Processes that serve no variant of a stack: the baseline's and the benchmark's own. */
+const NOT_THE_STACKS = new Set([BASELINE_SERVICE, SPLIT_SERVICE, 'bench']);
 
 /**
  * The processes that served `variant`, by their service: the baseline's and the server for the
@@ -121,8 +123,7 @@ export function servedBy(variant: VariantKey, cpu: readonly ProcessCost[]): Proc
   if (variant === 'describe') return cpu.filter((p) => p.service === SERVER);
   const dash = variant.indexOf('-');
   const tag = dash < 0 ? undefined : variant.slice(dash + 1);
-  const theirs = new Set([BASELINE_SERVICE, SPLIT_SERVICE, 'bench']);
-  return cpu.filter((p) => !theirs.has(p.service) && p.service.split('@')[1] === tag);
+  return cpu.filter((p) => !NOT_THE_STACKS.has(p.service) && p.service.split('@')[1] === tag);
 }
 
 /**

@@ -90,9 +90,10 @@ async function main(): Promise<void> {
     labels.split = split.label;
 
     log(`warm-up: ${config.warmupCalcs} sequential calculations per variant, then a short burst at concurrency 8`);
-    await sequentialLatency([...all, split], config.warmupCalcs, 500);
+    const warm = [...all, split];
+    await sequentialLatency(warm, config.warmupCalcs, 500);
     const burst = { ...config, windowSeconds: Math.min(2, config.windowSeconds), windowCalcs: 100 };
-    for (const v of [...all, split]) await throughputWindow(v, 8, burst);
+    for (const v of warm) await throughputWindow(v, 8, burst);
 
     // A finished calculation, to describe and to read under autocannon below.
     const start = await fetch(`${stack.api}/?number=2`, { method: 'POST' });
