@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { STEPS } from '@calc/contracts';
+import { stepOfService } from '@calc/contracts';
 import { samplesOf, serverCounters } from '../tests/prometheus';
 import type { RunningStack } from '../tests/stack';
 
@@ -68,13 +68,14 @@ function ready(child: ChildProcess, measured: MeasuredProcess): Promise<Measured
  * real workers do.
  */
 export async function startBaseline(env: Record<string, string | undefined>, stack: RunningStack) {
-  // A worker's service is its step's name with dashes (docker-compose.yml).
-  const stepOf = (service: string) => STEPS.find((s) => s.activity === service.replace(/-/g, '_'))?.activity;
-  const workers = stackProcesses(stack).filter((p) => stepOf(p.service));
+  const workers = stackProcesses(stack).flatMap((p) => {
+    const step = stepOfService(p.service);
+    return step ? [{ name: p.name, activity: step.activity }] : [];
+  });
   const roles = [
     { name: BASELINE_WORKFLOW_WORKER, service: BASELINE_SERVICE, args: ['workflow'] },
     { name: 'baseline-activities', service: BASELINE_SERVICE, args: ['activities'] },
-    ...workers.map((w) => ({ name: `split-${w.name}`, service: SPLIT_SERVICE, args: ['step', stepOf(w.service)!] })),
+    ...workers.map((w) => ({ name: `split-${w.name}`, service: SPLIT_SERVICE, args: ['step', w.activity] })),
   ];
   const children = roles.map(({ args }) =>
     spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'baseline-worker.ts'), ...args], {

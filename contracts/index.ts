@@ -29,6 +29,12 @@ export const calculate = (n: bigint): bigint => n ** BigInt(EXPONENT);
 /** How the API and its document name the result: `number^48`. */
 export const RESULT_FORMULA = `number^${EXPONENT}`;
 
+/** A step's worker as docker-compose.yml names its service (and its logs and metrics): power_of_2 -> power-of-2. */
+export const serviceOf = (step: Step): string => step.activity.replace(/_/g, '-');
+
+/** The step whose worker a service of docker-compose.yml runs; undefined for any other service. */
+export const stepOfService = (service: string): Step | undefined => STEPS.find((s) => serviceOf(s) === service);
+
 export function stepNamed(name: StepName): Step {
   const step = STEPS.find((s) => s.activity === name);
   if (!step) throw new Error(`contract.json has no step ${name}`);

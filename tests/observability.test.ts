@@ -11,24 +11,20 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { temporal } from '@temporalio/proto';
-import { STEPS, WORKFLOW_TASK_QUEUE } from '@calc/contracts';
+import { serviceOf, STEPS, WORKFLOW_TASK_QUEUE } from '@calc/contracts';
 import { readTopology } from '../stack/topology';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
 import { samplesOf, sumOf, type Sample } from './prometheus';
 import { freePort, startStack, ZERO_WAITS, type RunningStack } from './stack';
 
-/** A step's service in docker-compose.yml: power_of_2 -> power-of-2. */
-const serviceOf = (activity: string) => activity.replace(/_/g, '-');
 /** The service.name each step's worker traces under: power-of-2-python, ... */
-const tracedAs = (step: (typeof STEPS)[number]) => `${serviceOf(step.activity)}-${step.language}`;
+const tracedAs = (step: (typeof STEPS)[number]) => `${serviceOf(step)}-${step.language}`;
 const SERVICES = ['calc-api', 'calc-workflow-worker', ...STEPS.map(tracedAs)];
 const { TASK_QUEUE_TYPE_WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY } = temporal.api.enums.v1.TaskQueueType;
 /** The queue each worker service polls. */
 const QUEUES: Record<string, { name: string; type: number }> = {
   'workflow-worker': { name: WORKFLOW_TASK_QUEUE, type: TASK_QUEUE_TYPE_WORKFLOW },
-  ...Object.fromEntries(
-    STEPS.map((s) => [serviceOf(s.activity), { name: s.taskQueue, type: TASK_QUEUE_TYPE_ACTIVITY }]),
-  ),
+  ...Object.fromEntries(STEPS.map((s) => [serviceOf(s), { name: s.taskQueue, type: TASK_QUEUE_TYPE_ACTIVITY }])),
 };
 
 let stack: RunningStack;
@@ -107,7 +103,7 @@ describe('metrics', () => {
         'temporal_activity_execution_latency_count',
         'temporal_activity_schedule_to_start_latency_count',
       ]) {
-        assert.equal(byService(serviceOf(step.activity), metric), 1, `${step.activity}: ${metric}`);
+        assert.equal(byService(serviceOf(step), metric), 1, `${step.activity}: ${metric}`);
       }
     }
 
