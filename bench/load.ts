@@ -17,6 +17,7 @@ import {
 import type { BenchConfig } from './config';
 import type { ServerCounter } from '../tests/prometheus';
 import { costs, cpuNow, serverCountersAt, type MeasuredProcess } from './procs';
+import { medianInterval } from './results';
 
 /**
  * `api-<tag>` and `direct-<tag>` run on a second stack started with other settings (run.ts);
@@ -178,12 +179,16 @@ async function timed(variant: Variant, n: number, t: Tally): Promise<number | un
   }
 }
 
-/** Latency samples in ms; percentiles by nearest rank, so each is a value actually observed. */
+/**
+ * Latency samples in ms; percentiles by nearest rank, so each is a value actually observed. With
+ * the interval of the median at 0.95, so that two of them bound a difference at 0.9.
+ */
 function summarize(samples: readonly number[]) {
   const s = [...samples].sort((a, b) => a - b);
   const at = (p: number) => (s.length ? s[Math.max(1, Math.ceil((p / 100) * s.length)) - 1]! : NaN);
   const mean = s.length ? s.reduce((a, b) => a + b, 0) / s.length : NaN;
-  return { count: s.length, mean, p50: at(50), p95: at(95), p99: at(99), min: s[0] ?? NaN, max: s.at(-1) ?? NaN };
+  const [p50, p95, p99, min, max] = [at(50), at(95), at(99), s[0] ?? NaN, s.at(-1) ?? NaN];
+  return { count: s.length, mean, p50, p95, p99, min, max, p50Interval: medianInterval(s, 0.95) };
 }
 
 /** The items in another order for each round, so that no variant always runs first or last. */

@@ -13,6 +13,15 @@ import { ratios } from './targets';
 const LINE_COLOR: Partial<Record<VariantKey, string>> = { api: 'red', direct: 'blue', baseline: 'green' };
 const HEX: Record<string, string> = { red: '#d62728', blue: '#1f77b4', green: '#2ca02c' };
 
+/** A target's intervals (at each concurrency it names) and what they say of its bound. */
+function intervalText({ judged, sure }: ReturnType<typeof ratios>[number]) {
+  if (sure === undefined) return '-';
+  const each = judged.map(
+    ({ c, interval: x }) => `${c === undefined ? '' : `c=${c}: `}${n2(x!.low)} to ${n2(x!.high)}`,
+  );
+  return `${each.join(', ')} (${Math.round(judged[0]!.interval!.coverage * 100)} %): ${sure}`;
+}
+
 function throughputSection({ r, keys, concurrencies, labelOf }: View) {
   const cell = (k: VariantKey, c: number) => {
     const p = point(r.throughput, k, c);
@@ -127,17 +136,20 @@ export function markdown(r: BenchResults): string {
     '',
     '## Targets',
     '',
-    'Each judged on medians of the windows.' +
+    'Each judged on medians of the windows. "Interval": where the median lies, with the probability ' +
+      "given, by the spread of the rounds (of the windows, for the API's CPU) and nothing else: the " +
+      'k-th lowest and highest of them (the sign test), at each concurrency a target names; met or ' +
+      'missed when every interval lies on one side of the bound, else the rounds cannot tell.' +
       (r.previous
         ? ` "Run before": the same figure in the run of ${r.previous.date}, and how far this one is from it.`
         : ''),
     '',
     table(
-      ['ratio', 'value', 'target', 'met', 'detail', ...(r.previous ? ['run before', 'difference'] : [])],
+      ['ratio', 'value', 'target', 'met', 'interval', 'detail', ...(r.previous ? ['run before', 'difference'] : [])],
       ratios(r).map((x) => {
         const before = r.previous?.targets.find((t) => t.name === x.name)?.value;
         const change = `${n1(((x.value - (before ?? NaN)) / Math.abs(before ?? NaN)) * 100)} %`;
-        const cells = [x.name, `${n2(x.value)} ${x.unit}`, x.target, x.met ? 'yes' : 'no', x.detail];
+        const cells = [x.name, `${n2(x.value)} ${x.unit}`, x.target, x.met ? 'yes' : 'no', intervalText(x), x.detail];
         return r.previous ? [...cells, n2(before), change] : cells;
       }),
     ),

@@ -150,10 +150,31 @@ export function costSummary(t: ThroughputResult) {
 export type CostSummary = NonNullable<ReturnType<typeof costSummary>>;
 
 /**
+ * A distribution-free confidence interval for the median of `values`, the sign test's: the k-th
+ * lowest and the k-th highest value, with k the largest that still covers the true median with
+ * probability `level` or more. Five values give their lowest and highest (0.94), eight the second
+ * of each end (0.93); undefined for fewer than five.
+ */
+export function medianInterval(values: readonly number[], level = 0.9) {
+  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
+  const n = v.length;
+  // `below`: P(X <= j - 1) for X ~ Binomial(n, 1/2); `choose`: C(n, j - 1), then C(n, j).
+  let [k, coverage, below, choose] = [0, NaN, 0, 1];
+  for (let j = 1; j <= n / 2; j++) {
+    below += choose / 2 ** n;
+    choose = (choose * (n - j + 1)) / j;
+    if (1 - 2 * below < level) break;
+    [k, coverage] = [j, 1 - 2 * below];
+  }
+  return k === 0 ? undefined : { low: v[k - 1]!, high: v[n - k]!, coverage };
+}
+export type Interval = NonNullable<ReturnType<typeof medianInterval>>;
+
+/**
  * `a` against `b` at concurrency `c`, round by round (the k-th window of each: taken in the
  * same round, close in time), then the median over the rounds: a drift of the machine over the
  * run cancels out of each round's figure. `f` reads a window; `against` combines the two
- * (a ratio unless given).
+ * (a ratio unless given). With the median, the interval the rounds give it.
  */
 export function paired(
   throughput: readonly ThroughputResult[],
@@ -165,7 +186,7 @@ export function paired(
   const of = (v: VariantKey) => throughput.filter((t) => t.variant === v && t.concurrency === c);
   const bs = of(b);
   const rounds = of(a).flatMap((t, k) => (bs[k] ? [against(f(t), f(bs[k]))] : []));
-  return { value: median(rounds), rounds };
+  return { value: median(rounds), rounds, interval: medianInterval(rounds) };
 }
 /** A window's throughput. */
 export const perSecond = (t: ThroughputResult) => t.perSecond;

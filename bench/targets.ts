@@ -3,7 +3,37 @@
  * each with its value, whether it is met, and the figures it comes from.
  */
 import type { ThroughputResult, VariantKey } from './load';
-import { costOf, costSummary, p50Of, paired, perSecond, point, type BenchResults } from './results';
+import {
+  costOf,
+  costSummary,
+  medianInterval,
+  p50Of,
+  paired,
+  perSecond,
+  point,
+  type BenchResults,
+  type Interval,
+} from './results';
+
+/** The interval the windows or rounds give a target's median, at concurrency `c` where it names several. */
+type Judged = { c?: number; interval: Interval | undefined };
+
+/** Where the difference of two medians lies, from the interval of each: at least as likely as both. */
+const differenceOf = (a: Interval | undefined, b: Interval | undefined): Interval | undefined =>
+  a && b ? { low: a.low - b.high, high: a.high - b.low, coverage: a.coverage + b.coverage - 1 } : undefined;
+
+/**
+ * What the intervals say of a target's bound: met or missed when every one lies on one side of it
+ * (missed as soon as one lies on the wrong side), else the rounds cannot tell; undefined where a
+ * figure has no interval.
+ */
+function sureOf(op: '>=' | '<=', bound: number, judged: readonly Judged[]) {
+  const intervals = judged.map((j) => j.interval);
+  if (intervals.length === 0 || intervals.some((x) => x === undefined)) return undefined;
+  const ok = (v: number) => (op === '>=' ? v >= bound : v <= bound);
+  if (intervals.some((x) => !ok(x!.low) && !ok(x!.high))) return 'missed';
+  return intervals.every((x) => ok(x!.low) && ok(x!.high)) ? 'met' : 'cannot tell';
+}
 
 /** `a` against `b` in throughput as the CPU of every process predicts it: the inverse ratio. */
 const cpuBound = (throughput: readonly ThroughputResult[], ab: [VariantKey, VariantKey], c: number) =>
@@ -29,6 +59,7 @@ export const COST_CONCURRENCIES = [1, 8];
 export function ratios({ latency, throughput, describe, health = [], labels }: BenchResults) {
   const labelOf = (k: VariantKey) => labels[k] ?? k;
   const p50 = (variant: VariantKey) => p50Of(latency, variant);
+  const intervalOf = (variant: VariantKey) => latency.find((l) => l.variant === variant)?.summary.p50Interval;
   const at = (variant: VariantKey, c: number) => point(throughput, variant, c);
   const concurrencies = [...new Set(throughput.map((t) => t.concurrency))].sort((a, b) => a - b);
   // The worst of a ratio over several concurrencies, with each shown.
@@ -44,6 +75,11 @@ export function ratios({ latency, throughput, describe, health = [], labels }: B
   const f1 = (v: number | undefined) => (v ?? NaN).toFixed(1);
   const versus = (a: number | undefined, b: number | undefined, unit: string) => `${f1(a)}${unit} vs ${f1(b)}${unit}`;
   const apiVsDirect = worst(concurrencies, (c) => paired(throughput, ['api', 'direct'], c, perSecond).value, false);
+  // The interval of each concurrency's median, for the targets judged at several.
+  const intervalsOf = (cs: number[], f: (c: number) => Interval | undefined): Judged[] =>
+    cs.map((c) => ({ c, interval: f(c) }));
+  const apiWindows = (c: number) =>
+    throughput.filter((t) => t.variant === 'api' && t.concurrency === c).map((t) => costSummary(t)?.api ?? NaN);
   const predicted = (ab: [VariantKey, VariantKey], cs: number[]) =>
     `; as the CPU of every process predicts it: ${cs.map((c) => `c=${c}: ${cpuBound(throughput, ab, c).toFixed(2)}`).join(', ')}`;
   const apiCpu = worst(COST_CONCURRENCIES, (c) => at('api', c)?.cost.api ?? NaN, true);
@@ -99,10 +135,10 @@ export function ratios({ latency, throughput, describe, health = [], labels }: B
   // A ratio judged round by round, with each round's value and the medians it compares.
   const pair = (ab: [VariantKey, VariantKey], c: number, f: (t: ThroughputResult) => number, medians: string) => {
     const x = paired(throughput, ab, c, f);
-    return [x.value, `${roundsOf(x)}; medians ${medians}`] as const;
+    return [x.value, `${roundsOf(x)}; medians ${medians}`, [{ interval: x.interval }]] as const;
   };
-  // Name, unit, target, value, and the figures it comes from.
-  const targets: (readonly [string, string, string, number, string])[] = [
+  // Name, unit, target, value, the figures it comes from, and the intervals of its medians.
+  const targets: (readonly [string, string, string, number, string, readonly Judged[]])[] = [
     [
       'polyglot (direct start) / baseline throughput at c=8',
       'x',
@@ -134,6 +170,7 @@ export function ratios({ latency, throughput, describe, health = [], labels }: B
       '>= 0.9',
       apiVsDirect.value,
       apiVsDirect.detail + predicted(['api', 'direct'], concurrencies) + spacedRatio,
+      intervalsOf(concurrencies, (c) => paired(throughput, ['api', 'direct'], c, perSecond).interval),
     ],
     [
       "the API's own CPU per calculation, c=1 and c=8 (the highest)",
@@ -141,6 +178,7 @@ export function ratios({ latency, throughput, describe, health = [], labels }: B
       '<= 3',
       apiCpu.value,
       `${apiCpu.detail}; ${apiFloor}`,
+      intervalsOf(COST_CONCURRENCIES, (c) => medianInterval(apiWindows(c))),
     ],
     [
       'server CPU per calculation, via the API / direct start, c=8',
@@ -167,6 +205,7 @@ export function ratios({ latency, throughput, describe, health = [], labels }: B
         // (the second request travels while the calculation runs, so not all of it is on the path).
         `; two GET /health and one describe in the same turns: ${f1(2 * p50('health') + p50('describe'))} ms, ` +
         `one GET /health and one describe: ${f1(p50('health') + p50('describe'))} ms`,
+      [{ interval: differenceOf(intervalOf('api'), intervalOf('direct')) }],
     ],
     [
       'server + ours per calculation via the API / the whole baseline, c=1 and c=8 (the highest)',
@@ -175,10 +214,12 @@ export function ratios({ latency, throughput, describe, health = [], labels }: B
       totalVsBaseline.value,
       `${totalVsBaseline.detail}; the direct start's server + ours and the API's floor, over the baseline's ` +
         `(medians): ${totalFloor.join(', ')}`,
+      intervalsOf(COST_CONCURRENCIES, (c) => paired(throughput, ['api', 'baseline'], c, costOf('total')).interval),
     ],
   ];
-  return targets.map(([name, unit, target, value, detail]) => {
+  return targets.map(([name, unit, target, value, detail, judged]) => {
     const [op, bound] = target.split(' ') as ['>=' | '<=', string];
-    return { name, value, unit, target, detail, met: op === '>=' ? value >= Number(bound) : value <= Number(bound) };
+    const met = op === '>=' ? value >= Number(bound) : value <= Number(bound);
+    return { name, value, unit, target, detail, met, judged, sure: sureOf(op, Number(bound), judged) };
   });
 }
