@@ -28,11 +28,11 @@ const differenceOf = (a: Interval | undefined, b: Interval | undefined): Interva
  * figure has no interval.
  */
 function sureOf(op: '>=' | '<=', bound: number, judged: readonly Judged[]) {
-  const intervals = judged.map((j) => j.interval);
-  if (intervals.length === 0 || intervals.some((x) => x === undefined)) return undefined;
+  const intervals = judged.flatMap((j) => j.interval ?? []);
+  if (intervals.length === 0 || intervals.length < judged.length) return undefined;
   const ok = (v: number) => (op === '>=' ? v >= bound : v <= bound);
-  if (intervals.some((x) => !ok(x!.low) && !ok(x!.high))) return 'missed';
-  return intervals.every((x) => ok(x!.low) && ok(x!.high)) ? 'met' : 'cannot tell';
+  if (intervals.some((x) => !ok(x.low) && !ok(x.high))) return 'missed';
+  return intervals.every((x) => ok(x.low) && ok(x.high)) ? 'met' : 'cannot tell';
 }
 
 /** `a` against `b` in throughput as the CPU of every process predicts it: the inverse ratio. */
@@ -62,30 +62,33 @@ export function ratios({ latency, throughput, describe, health = [], labels }: B
   const intervalOf = (variant: VariantKey) => latency.find((l) => l.variant === variant)?.summary.p50Interval;
   const at = (variant: VariantKey, c: number) => point(throughput, variant, c);
   const concurrencies = [...new Set(throughput.map((t) => t.concurrency))].sort((a, b) => a - b);
-  // The worst of a ratio over several concurrencies, with each shown.
-  const worst = (cs: number[], f: (c: number) => number, higherIsWorse: boolean) => {
-    const each = cs.map((c) => ({ c, v: f(c) }));
+  // The worst of a figure over several concurrencies, with each shown, and each one's interval.
+  type Figure = { value: number; interval: Interval | undefined };
+  const worst = (cs: number[], f: (c: number) => Figure, higherIsWorse: boolean) => {
+    const each = cs.map((c) => ({ c, ...f(c) }));
     const value = each.reduce(
-      (w, x) => (!Number.isFinite(x.v) || (higherIsWorse ? x.v > w : x.v < w) ? x.v : w),
+      (w, x) => (!Number.isFinite(x.value) || (higherIsWorse ? x.value > w : x.value < w) ? x.value : w),
       higherIsWorse ? -Infinity : Infinity,
     );
-    return { value, detail: each.map((x) => `c=${x.c}: ${x.v.toFixed(2)}`).join(', ') };
+    const judged: Judged[] = each.map(({ c, interval }) => ({ c, interval }));
+    return { value, detail: each.map((x) => `c=${x.c}: ${x.value.toFixed(2)}`).join(', '), judged };
   };
   const [direct8, base8, api8] = [at('direct', 8), at('baseline', 8), at('api', 8)];
   const f1 = (v: number | undefined) => (v ?? NaN).toFixed(1);
   const versus = (a: number | undefined, b: number | undefined, unit: string) => `${f1(a)}${unit} vs ${f1(b)}${unit}`;
-  const apiVsDirect = worst(concurrencies, (c) => paired(throughput, ['api', 'direct'], c, perSecond).value, false);
-  // The interval of each concurrency's median, for the targets judged at several.
-  const intervalsOf = (cs: number[], f: (c: number) => Interval | undefined): Judged[] =>
-    cs.map((c) => ({ c, interval: f(c) }));
+  const apiVsDirect = worst(concurrencies, (c) => paired(throughput, ['api', 'direct'], c, perSecond), false);
   const apiWindows = (c: number) =>
     throughput.filter((t) => t.variant === 'api' && t.concurrency === c).map((t) => costSummary(t)?.api ?? NaN);
   const predicted = (ab: [VariantKey, VariantKey], cs: number[]) =>
     `; as the CPU of every process predicts it: ${cs.map((c) => `c=${c}: ${cpuBound(throughput, ab, c).toFixed(2)}`).join(', ')}`;
-  const apiCpu = worst(COST_CONCURRENCIES, (c) => at('api', c)?.cost.api ?? NaN, true);
+  const apiCpu = worst(
+    COST_CONCURRENCIES,
+    (c) => ({ value: at('api', c)?.cost.api ?? NaN, interval: medianInterval(apiWindows(c)) }),
+    true,
+  );
   const totalVsBaseline = worst(
     COST_CONCURRENCIES,
-    (c) => paired(throughput, ['api', 'baseline'], c, costOf('total')).value,
+    (c) => paired(throughput, ['api', 'baseline'], c, costOf('total')),
     true,
   );
   // The API's CPU that no setting removes, at each concurrency of the target: the SDK's start
@@ -170,7 +173,7 @@ export function ratios({ latency, throughput, describe, health = [], labels }: B
       '>= 0.9',
       apiVsDirect.value,
       apiVsDirect.detail + predicted(['api', 'direct'], concurrencies) + spacedRatio,
-      intervalsOf(concurrencies, (c) => paired(throughput, ['api', 'direct'], c, perSecond).interval),
+      apiVsDirect.judged,
     ],
     [
       "the API's own CPU per calculation, c=1 and c=8 (the highest)",
@@ -178,7 +181,7 @@ export function ratios({ latency, throughput, describe, health = [], labels }: B
       '<= 3',
       apiCpu.value,
       `${apiCpu.detail}; ${apiFloor}`,
-      intervalsOf(COST_CONCURRENCIES, (c) => medianInterval(apiWindows(c))),
+      apiCpu.judged,
     ],
     [
       'server CPU per calculation, via the API / direct start, c=8',
@@ -214,7 +217,7 @@ export function ratios({ latency, throughput, describe, health = [], labels }: B
       totalVsBaseline.value,
       `${totalVsBaseline.detail}; the direct start's server + ours and the API's floor, over the baseline's ` +
         `(medians): ${totalFloor.join(', ')}`,
-      intervalsOf(COST_CONCURRENCIES, (c) => paired(throughput, ['api', 'baseline'], c, costOf('total')).interval),
+      totalVsBaseline.judged,
     ],
   ];
   return targets.map(([name, unit, target, value, detail, judged]) => {
