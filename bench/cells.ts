@@ -1,5 +1,5 @@
 /** The cells and tables of the benchmark's Markdown report, shared by its sections. */
-import type { VariantKey } from './load';
+import type { VariantKey } from './variants';
 import type { BenchResults, Point } from './results';
 
 export const fixed = (digits: number) => (v: number | undefined) => (Number.isFinite(v) ? v!.toFixed(digits) : '-');

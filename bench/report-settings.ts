@@ -5,7 +5,8 @@
 import { COST_COLUMNS, COUNTERS, costCells, counters, n1, n2, spread, table, type View } from './cells';
 import { CONTROL, envText } from './config';
 import { BURNER_SERVICE } from './procs';
-import type { ThroughputResult, VariantKey } from './load';
+import type { ThroughputResult } from './load';
+import type { VariantKey } from './variants';
 import { costOf, costSummary, median, p50Of, paired, perSecond, point } from './results';
 
 /** What a describe, the API's one per result read, and one HTTP round trip cost, at each concurrency measured. */

@@ -3,7 +3,7 @@
  * GitHub draws, the targets and the comparison with other settings.
  */
 import { COST_COLUMNS, COUNTERS, costCells, counters, n1, n2, spread, table, type View } from './cells';
-import type { VariantKey } from './load';
+import type { VariantKey } from './variants';
 import { BASELINE_SERVICE, SPLIT_SERVICE } from './procs';
 import { comparisonSection, contentionSection, describeSection } from './report-settings';
 import { point, servedBy, type BenchResults } from './results';

@@ -4,7 +4,8 @@
  */
 import type { ServerCounter } from '../tests/prometheus';
 import type { OtherStackSettings } from './config';
-import type { ApiLoadResult, LatencyResult, ThroughputResult, VariantKey } from './load';
+import type { ApiLoadResult, LatencyResult, ThroughputResult } from './load';
+import type { VariantKey } from './variants';
 import {
   BASELINE_SERVICE,
   BASELINE_WORKFLOW_WORKER,

@@ -12,16 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { exitOnSettingsError } from '@calc/runtime';
 import { startStack, ZERO_WAITS } from '../tests/stack';
 import { loadBenchConfig } from './config';
-import {
-  apiLoad,
-  describeVariant,
-  healthVariant,
-  sequentialLatency,
-  throughputWindow,
-  variants,
-  type Variant,
-  splitVariant,
-} from './load';
+import { apiLoad, sequentialLatency, throughputWindow } from './load';
 import {
   clientFor,
   comparisonPhase,
@@ -37,6 +28,7 @@ import { machine, memoryOf, stackProcesses, startBaseline, versions } from './pr
 import { markdown } from './report';
 import { p50Of, type BenchResults } from './results';
 import { ratios } from './targets';
+import { describeVariant, healthVariant, splitVariant, variants, type Variant } from './variants';
 
 /** The targets of the run whose results are about to be replaced, to show beside this run's. */
 function previousTargets(file: string): BenchResults['previous'] {

@@ -2,7 +2,8 @@
  * The project's targets (README "What a calculation costs"), judged on the results of one run:
  * each with its value, whether it is met, and the figures it comes from.
  */
-import type { ThroughputResult, VariantKey } from './load';
+import type { ThroughputResult } from './load';
+import type { VariantKey } from './variants';
 import {
   costOf,
   costSummary,
