@@ -314,6 +314,8 @@ describe('REST API', () => {
     );
     assert.doesNotMatch(res.body, /for-metrics/);
     assert.match(res.body, /^calc_api_process_resident_memory_bytes /m);
+    // Sampled ten times a second (plugins/metrics.ts), still reported.
+    assert.match(res.body, /^calc_api_nodejs_eventloop_lag_p99_seconds /m);
   });
 
   it('documents every status code in /openapi.json and serves Swagger UI from local files', async () => {
