@@ -13,9 +13,9 @@ import { dataConverter, readPayloadSettings } from '@calc/runtime';
 import { startStack, ZERO_WAITS, type RunningStack } from '../tests/stack';
 import { CONTROL, otherStack, type BenchConfig } from './config';
 import { rotated, sequentialLatency, throughputWindow, type ThroughputResult } from './load';
-import { variants, type Variant } from './variants';
+import { pacedVariant, variants, type Variant } from './variants';
 import { stackProcesses, startBurner, type MeasuredProcess } from './procs';
-import { point, type BenchResults } from './results';
+import { paceOf, point, type BenchResults } from './results';
 import { COST_CONCURRENCIES } from './targets';
 
 const PAUSE_BETWEEN_WINDOWS_MS = 500;
@@ -93,25 +93,29 @@ export async function throughputPhase(
 }
 
 /**
- * What a describe and `GET /health` cost, at each concurrency the API's CPU target names (each
- * costs more per call at one client); at one client `paced` as well, two requests at the pace of
- * the API's calculations, since a request that wakes an idle API costs it more than one that
- * follows another.
+ * What a describe and `GET /health` cost, at each concurrency the API's CPU target names; the
+ * two requests of a calculation also at the pace of the API's calculations there (`paceOf`),
+ * since a request that wakes an idle API costs it more than one that follows another. (The
+ * API's describe follows the result's answer at once, so it is measured back to back.)
  */
 export async function describePhase(
-  { config, processes }: OnFirstStack,
+  { config, processes, labels }: OnFirstStack,
   describing: Variant,
   health: Variant,
-  paced: Variant,
+  throughput: readonly ThroughputResult[],
 ) {
   log(`describe and GET /health: what the API's describe per result read and one HTTP round trip cost`);
   const describe: ThroughputResult[] = [];
   const healthWindows: ThroughputResult[] = [];
+  labels.paced = "two GET /health at each client's pace of calculations via the API";
   for (const c of COST_CONCURRENCIES) {
+    const pace = paceOf(throughput, c);
+    const paced = pacedVariant(health, 'paced', labels.paced, pace, 2);
+    log(`  the pace at c=${c}: one calculation every ${pace.toFixed(0)} ms per client`);
     for (let w = 0; w < config.windows; w++) {
       describe.push(await costedWindow(describing, c, config, processes(), true));
       healthWindows.push(await costedWindow(health, c, config, processes(), true));
-      if (c === 1) healthWindows.push(await costedWindow(paced, c, config, processes(), true));
+      healthWindows.push(await costedWindow(paced, c, config, processes(), true));
     }
   }
   return { describe, health: healthWindows };

@@ -205,3 +205,10 @@ export const costOf = (part: 'server' | 'ours' | 'total' | 'machine') => (t: Thr
 /** The p50 of one client in sequence for `variant`; NaN when it was not timed. */
 export const p50Of = (latency: readonly LatencyResult[], variant: VariantKey) =>
   latency.find((l) => l.variant === variant)?.summary.p50 ?? NaN;
+
+/**
+ * How often each client of the API asks it for a calculation at `c` clients: the median of the
+ * API's windows' p50 latency there. The paced `GET /health` runs at this pace.
+ */
+export const paceOf = (throughput: readonly ThroughputResult[], c: number) =>
+  median(throughput.filter((t) => t.variant === 'api' && t.concurrency === c).map((t) => t.latency.p50));

@@ -119,9 +119,7 @@ async function main(): Promise<void> {
     labels.spaced = spaced.label;
     const throughput = await throughputPhase(first, all, { 1: [spaced], 8: [split] });
 
-    const paced = healthVariant(stack.api, stack.temporalMetrics, p50Of(latency, 'api'));
-    labels.paced = paced.label;
-    const costs = await describePhase(first, describing, health, paced);
+    const costs = await describePhase(first, describing, health, throughput);
     const contention = await contentionPhase(first, direct, throughput);
     const memoryBeforeApiLoad = processes().map(memoryOf);
     // Before the autocannon phase, whose POST flood leaves the first stack calculations to drain.

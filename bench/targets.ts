@@ -94,7 +94,7 @@ export function ratios({ latency, throughput, describe, health = [], labels }: B
   );
   // The API's CPU that no setting removes, at each concurrency of the target: the SDK's start
   // and result (what they cost the bench client in the direct variant), the describe's client
-  // side and two HTTP requests; at one client, the two at a calculation's pace where measured.
+  // side and two HTTP requests, these at the pace of the API's calculations where measured.
   const floorAt = (c: number) => {
     const sdk = at('direct', c)?.cost.benchClient ?? NaN;
     const [described, answered] = [point(describe, 'describe', c), point(health, 'health', c)];

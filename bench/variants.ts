@@ -16,7 +16,8 @@ import {
 /**
  * `api-<tag>` and `direct-<tag>` run on a second stack started with other settings (run.ts);
  * `contended` is the direct start beside a process that burns what the API spends; `spaced`, the
- * direct start with a pause after each calculation as long as the API path adds to it.
+ * direct start with a pause after each calculation as long as the API path adds to it; `paced`, two
+ * `GET /health` at the pace of the API's calculations.
  */
 export type VariantKey =
   | 'api'
@@ -122,25 +123,27 @@ export function describeVariant(handle: WorkflowHandle, serverMetrics: string): 
 
 /**
  * Not a calculation either: `GET /health`, which asks nothing of Temporal, so that it gives
- * what one HTTP round trip to the API costs, the part of the API path no setting removes. With
- * `paceMs`, two requests in a row and then a pause until `paceMs` have passed since the first,
- * as one client's calculations ask the API (the start, then the result): what the two cost an
- * API that idles between calculations, which is more than back to back.
+ * what one HTTP round trip to the API costs, the part of the API path no setting removes.
  */
-export function healthVariant(api: string, serverMetrics: string, paceMs?: number): Variant {
-  const get = async () => {
+export function healthVariant(api: string, serverMetrics: string): Variant {
+  const calculate = async () => {
     const res = await fetch(`${api}/health`);
     const text = await res.text();
     if (res.status !== 200) throw new Error(`GET /health answered ${res.status}: ${text}`);
   };
-  if (paceMs === undefined)
-    return { key: 'health', label: 'GET /health, one HTTP round trip', serverMetrics, calculate: get };
-  const calculate = async () => {
+  return { key: 'health', label: 'GET /health, one HTTP round trip', serverMetrics, calculate };
+}
+
+/**
+ * `v` called `calls` times in a row, then a pause until `paceMs` have passed since the first
+ * call, as each client's calculations ask the API (the start, then the result): what the calls
+ * cost a process that idles between them, which is more than back to back.
+ */
+export function pacedVariant(v: Variant, key: VariantKey, label: string, paceMs: number, calls = 1): Variant {
+  const calculate = async (n: number) => {
     const start = performance.now();
-    await get();
-    await get();
+    for (let i = 0; i < calls; i++) await v.calculate(n);
     await sleep(Math.max(0, paceMs - (performance.now() - start)));
   };
-  const label = `two GET /health every ${paceMs.toFixed(0)} ms, a calculation's pace at one client`;
-  return { key: 'paced', label, serverMetrics, calculate };
+  return { ...v, key, label, calculate };
 }
