@@ -95,8 +95,8 @@ export async function throughputPhase(
 /**
  * What a describe and `GET /health` cost, at each concurrency the API's CPU target names; the
  * two requests of a calculation also at the pace of the API's calculations there (`paceOf`),
- * since a request that wakes an idle API costs it more than one that follows another. (The
- * API's describe follows the result's answer at once, so it is measured back to back.)
+ * since a request that wakes an idle API costs it more than one that follows another. The
+ * describe is measured back to back only, without the wake-up its answer costs the API.
  */
 export async function describePhase(
   { config, processes, labels }: OnFirstStack,
