@@ -13,7 +13,7 @@ import { dataConverter, readPayloadSettings } from '@calc/runtime';
 import { startStack, ZERO_WAITS, type RunningStack } from '../tests/stack';
 import { CONTROL, otherStack, type BenchConfig } from './config';
 import { rotated, sequentialLatency, throughputWindow, type ThroughputResult } from './load';
-import { pacedVariant, variants, type Variant } from './variants';
+import { pacedHealth, variants, type Variant } from './variants';
 import { stackProcesses, startBurner, type MeasuredProcess } from './procs';
 import { paceOf, point, type BenchResults } from './results';
 import { COST_CONCURRENCIES } from './targets';
@@ -107,10 +107,10 @@ export async function describePhase(
   log(`describe and GET /health: what the API's describe per result read and one HTTP round trip cost`);
   const describe: ThroughputResult[] = [];
   const healthWindows: ThroughputResult[] = [];
-  labels.paced = "two GET /health at each client's pace of calculations via the API";
   for (const c of COST_CONCURRENCIES) {
     const pace = paceOf(throughput, c);
-    const paced = pacedVariant(health, 'paced', labels.paced, pace, 2);
+    const paced = pacedHealth(health, pace);
+    labels.paced = paced.label;
     log(`  the pace at c=${c}: one calculation every ${pace.toFixed(0)} ms per client`);
     for (let w = 0; w < config.windows; w++) {
       describe.push(await costedWindow(describing, c, config, processes(), true));

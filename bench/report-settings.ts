@@ -22,10 +22,6 @@ export function describeSection({ r }: View) {
     // One HTTP round trip to the API, from runs that measured it.
     const h = r.health && point(r.health, 'health', c);
     const paced = r.health && point(r.health, 'paced', c);
-    // Runs that paced one client only did so by the API's sequential p50.
-    const pace = r.health?.some((h) => h.variant === 'paced' && h.concurrency > 1)
-      ? paceOf(r.throughput, c)
-      : p50('api');
     return [
       `Describing one finished calculation, ${clients(c)}, ${d.windows.length} windows: ` +
         `${spread(d)} describes/s; per describe the server spent ${n2(d.cost.server)} ms of CPU and the ` +
@@ -36,7 +32,7 @@ export function describeSection({ r }: View) {
             `per request the API spent ${n2(h.cost.api)} ms of CPU and the client ${n2(h.cost.benchClient)} ms.`
           : '') +
         (paced
-          ? ` Two of them every ${n1(pace)} ms per client: ${n2(paced.cost.api)} ms of the API's CPU per pair.`
+          ? ` Two of them every ${n1(paceOf(r.throughput, c))} ms per client: ${n2(paced.cost.api)} ms of the API's CPU per pair.`
           : ''),
       '',
     ];

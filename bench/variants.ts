@@ -135,15 +135,17 @@ export function healthVariant(api: string, serverMetrics: string): Variant {
 }
 
 /**
- * `v` called `calls` times in a row, then a pause until `paceMs` have passed since the first
- * call, as each client's calculations ask the API (the start, then the result): what the calls
- * cost a process that idles between them, which is more than back to back.
+ * `health` twice in a row, then a pause until `paceMs` have passed since the first request, as
+ * each client's calculations ask the API (the start, then the result): what the two cost an API
+ * that idles between calculations, which is more than back to back.
  */
-export function pacedVariant(v: Variant, key: VariantKey, label: string, paceMs: number, calls = 1): Variant {
+export function pacedHealth(health: Variant, paceMs: number): Variant {
   const calculate = async (n: number) => {
     const start = performance.now();
-    for (let i = 0; i < calls; i++) await v.calculate(n);
+    await health.calculate(n);
+    await health.calculate(n);
     await sleep(Math.max(0, paceMs - (performance.now() - start)));
   };
-  return { ...v, key, label, calculate };
+  const label = "two GET /health at each client's pace of calculations via the API";
+  return { ...health, key: 'paced', label, calculate };
 }
