@@ -13,7 +13,7 @@ import { dataConverter, readPayloadSettings } from '@calc/runtime';
 import { startStack, ZERO_WAITS, type RunningStack } from '../tests/stack';
 import { CONTROL, otherStack, type BenchConfig } from './config';
 import { rotated, sequentialLatency, throughputWindow, type ThroughputResult } from './load';
-import { pacedHealth, variants, type Variant } from './variants';
+import { paced, variants, type Variant } from './variants';
 import { stackProcesses, startBurner, type MeasuredProcess } from './procs';
 import { paceOf, point, type BenchResults } from './results';
 import { COST_CONCURRENCIES } from './targets';
@@ -93,10 +93,12 @@ export async function throughputPhase(
 }
 
 /**
- * What a describe and `GET /health` cost, at each concurrency the API's CPU target names; the
- * two requests of a calculation also at the pace of the API's calculations there (`paceOf`),
- * since a request that wakes an idle API costs it more than one that follows another. The
- * describe is measured back to back only, without the wake-up its answer costs the API.
+ * What a describe and `GET /health` cost, at each concurrency the API's CPU target names: back to
+ * back, and at the pace of the API's calculations there (`paceOf`), since a call that wakes an
+ * idle process costs it more than one that follows another. The paced describe runs on the bench
+ * client, which idles between calls too: a window of the pace alone, in the same rounds, gives
+ * what the idling costs it. No window starts a calculation, so only the first waits for the
+ * throughput phase's timeouts to fire.
  */
 export async function describePhase(
   { config, processes, labels }: OnFirstStack,
@@ -107,15 +109,23 @@ export async function describePhase(
   log(`describe and GET /health: what the API's describe per result read and one HTTP round trip cost`);
   const describe: ThroughputResult[] = [];
   const healthWindows: ThroughputResult[] = [];
+  let settle = true;
   for (const c of COST_CONCURRENCIES) {
     const pace = paceOf(throughput, c);
-    const paced = pacedHealth(health, pace);
-    labels.paced = paced.label;
     log(`  the pace at c=${c}: one calculation every ${pace.toFixed(0)} ms per client`);
+    const kinds = [
+      { v: describing, to: describe },
+      { v: health, to: healthWindows },
+      { v: paced(health, 2, pace, 'paced'), to: healthWindows },
+      { v: paced(describing, 1, pace, 'pacedDescribe'), to: describe },
+      { v: paced(describing, 0, pace, 'idle'), to: describe },
+    ];
+    for (const { v } of kinds) labels[v.key] = v.label;
     for (let w = 0; w < config.windows; w++) {
-      describe.push(await costedWindow(describing, c, config, processes(), true));
-      healthWindows.push(await costedWindow(health, c, config, processes(), true));
-      healthWindows.push(await costedWindow(paced, c, config, processes(), true));
+      for (const { v, to } of rotated(kinds, w)) {
+        to.push(await costedWindow(v, c, config, processes(), settle));
+        settle = false;
+      }
     }
   }
   return { describe, health: healthWindows };

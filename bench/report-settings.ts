@@ -22,6 +22,8 @@ export function describeSection({ r }: View) {
     // One HTTP round trip to the API, from runs that measured it.
     const h = r.health && point(r.health, 'health', c);
     const paced = r.health && point(r.health, 'paced', c);
+    const bench = (t: ThroughputResult) => costSummary(t)?.benchClient ?? NaN;
+    const wakes = paired(r.describe, ['pacedDescribe', 'idle'], c, bench, (x, y) => x - y);
     return [
       `Describing one finished calculation, ${clients(c)}, ${d.windows.length} windows: ` +
         `${spread(d)} describes/s; per describe the server spent ${n2(d.cost.server)} ms of CPU and the ` +
@@ -33,6 +35,10 @@ export function describeSection({ r }: View) {
           : '') +
         (paced
           ? ` Two of them every ${n1(paceOf(r.throughput, c))} ms per client: ${n2(paced.cost.api)} ms of the API's CPU per pair.`
+          : '') +
+        (wakes.rounds.length
+          ? ` A describe at that pace cost the client ${n2(wakes.value)} ms above the pace alone ` +
+            `(rounds ${wakes.rounds.map(n2).join(', ')}).`
           : ''),
       '',
     ];

@@ -110,6 +110,9 @@ const NOT_OURS = new Set([SERVER, 'launcher', 'bench', BURNER_SERVICE]);
 /** Processes that serve no variant of a stack: the baseline's and the benchmark's own. */
 const NOT_THE_STACKS = new Set([BASELINE_SERVICE, SPLIT_SERVICE, 'bench']);
 
+/** Variants that ask only the server: the describes and the pace alone. */
+const ON_THE_SERVER_ONLY = new Set<VariantKey>(['describe', 'pacedDescribe', 'idle']);
+
 /**
  * The processes that served `variant`, by their service: the baseline's and the server for the
  * baseline, else the stack's; a process of another stack has the service `<service>@<tag>`,
@@ -121,7 +124,7 @@ export function servedBy(variant: VariantKey, cpu: readonly ProcessCost[]): Proc
     const serves = (p: ProcessCost) => p.service === SPLIT_SERVICE || p.name === BASELINE_WORKFLOW_WORKER;
     return cpu.filter((p) => p.service === SERVER || serves(p));
   }
-  if (variant === 'describe') return cpu.filter((p) => p.service === SERVER);
+  if (ON_THE_SERVER_ONLY.has(variant)) return cpu.filter((p) => p.service === SERVER);
   const dash = variant.indexOf('-');
   const tag = dash < 0 ? undefined : variant.slice(dash + 1);
   return cpu.filter((p) => !NOT_THE_STACKS.has(p.service) && p.service.split('@')[1] === tag);

@@ -94,21 +94,25 @@ export function ratios({ latency, throughput, describe, health = [], labels }: B
   );
   // The API's CPU that no setting removes, at each concurrency of the target: the SDK's start
   // and result (what they cost the bench client in the direct variant), the describe's client
-  // side and two HTTP requests, these at the pace of the API's calculations where measured.
+  // side and two HTTP requests, all three at the pace of the API's calculations: the describe
+  // as it cost the bench client above the pace alone, round by round.
   const floorAt = (c: number) => {
     const sdk = at('direct', c)?.cost.benchClient ?? NaN;
-    const [described, answered] = [point(describe, 'describe', c), point(health, 'health', c)];
+    const [described, answered] = [point(describe, 'describe', c), point(health, 'paced', c)];
     if (!described || !answered)
       return { value: sdk, text: `c=${c}: ${f1(sdk)} (the SDK's part only; the others not measured at c=${c})` };
-    const paced = point(health, 'paced', c)?.cost.api;
-    const [d, h] = [described.cost.benchClient, paced ?? 2 * answered.cost.api];
-    const pace =
-      paced === undefined ? '' : ` (the two at a calculation's pace; back to back ${f1(2 * answered.cost.api)})`;
-    return { value: sdk + d + h, text: `c=${c}: ${f1(sdk)} + ${f1(d)} + ${f1(h)} = ${f1(sdk + d + h)}${pace}` };
+    const bench = (t: ThroughputResult) => costSummary(t)?.benchClient ?? NaN;
+    const d = paired(describe, ['pacedDescribe', 'idle'], c, bench, (x, y) => x - y).value;
+    const h = answered.cost.api;
+    const backToBack = `back to back ${f1(described.cost.benchClient)} and ${f1(2 * (point(health, 'health', c)?.cost.api ?? NaN))}`;
+    return {
+      value: sdk + d + h,
+      text: `c=${c}: ${f1(sdk)} + ${f1(d)} + ${f1(h)} = ${f1(sdk + d + h)} (${backToBack})`,
+    };
   };
   const apiFloor =
     "what the SDK's start and result cost the bench client (direct) + a describe's client side + " +
-    `two GET /health in the API: ${COST_CONCURRENCIES.map((c) => floorAt(c).text).join(', ')}`;
+    `two GET /health in the API, the last two at a calculation's pace: ${COST_CONCURRENCIES.map((c) => floorAt(c).text).join(', ')}`;
   // The least the API path can cost against the baseline: the direct start's server + ours, and
   // the API's floor above; at one client, the direct start spaced by the API path's extra time
   // where measured, since the server and the workers spend more per calculation when they idle.

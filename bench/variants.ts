@@ -17,7 +17,8 @@ import {
  * `api-<tag>` and `direct-<tag>` run on a second stack started with other settings (run.ts);
  * `contended` is the direct start beside a process that burns what the API spends; `spaced`, the
  * direct start with a pause after each calculation as long as the API path adds to it; `paced`, two
- * `GET /health` at the pace of the API's calculations.
+ * `GET /health` at the pace of the API's calculations; `pacedDescribe`, a describe at that pace;
+ * `idle`, the pace alone.
  */
 export type VariantKey =
   | 'api'
@@ -27,6 +28,8 @@ export type VariantKey =
   | 'describe'
   | 'health'
   | 'paced'
+  | 'pacedDescribe'
+  | 'idle'
   | 'spaced'
   | 'contended'
   | `${'api' | 'direct'}-${string}`;
@@ -135,17 +138,20 @@ export function healthVariant(api: string, serverMetrics: string): Variant {
 }
 
 /**
- * `health` twice in a row, then a pause until `paceMs` have passed since the first request, as
- * each client's calculations ask the API (the start, then the result): what the two cost an API
- * that idles between calculations, which is more than back to back.
+ * `times` calls of `v` in a row, then a pause until `paceMs` have passed since the first, as each
+ * client's calculations ask the API: what the calls cost a process that idles between them, which
+ * is more than back to back. `idle`, no call: what the pause alone costs the bench client.
  */
-export function pacedHealth(health: Variant, paceMs: number): Variant {
+export function paced(v: Variant, times: number, paceMs: number, key: 'paced' | 'pacedDescribe' | 'idle'): Variant {
   const calculate = async (n: number) => {
     const start = performance.now();
-    await health.calculate(n);
-    await health.calculate(n);
+    for (let i = 0; i < times; i++) await v.calculate(n);
     await sleep(Math.max(0, paceMs - (performance.now() - start)));
   };
-  const label = "two GET /health at each client's pace of calculations via the API";
-  return { ...health, key: 'paced', label, calculate };
+  const label = {
+    paced: "two GET /health at each client's pace of calculations via the API",
+    pacedDescribe: "a describe at each client's pace of calculations via the API",
+    idle: 'the same pace with no call',
+  }[key];
+  return { ...v, key, label, calculate };
 }
