@@ -7,7 +7,7 @@ import { CONTROL, envText } from './config';
 import { BURNER_SERVICE } from './procs';
 import type { ThroughputResult } from './load';
 import type { VariantKey } from './variants';
-import { costOf, costSummary, median, p50Of, paceOf, paired, perSecond, point } from './results';
+import { costOf, costSummary, median, p50Of, paceOf, pacedDescribeCost, paired, perSecond, point } from './results';
 
 /** What a describe, the API's one per result read, and one HTTP round trip cost, at each concurrency measured. */
 export function describeSection({ r }: View) {
@@ -22,8 +22,7 @@ export function describeSection({ r }: View) {
     // One HTTP round trip to the API, from runs that measured it.
     const h = r.health && point(r.health, 'health', c);
     const paced = r.health && point(r.health, 'paced', c);
-    const bench = (t: ThroughputResult) => costSummary(t)?.benchClient ?? NaN;
-    const wakes = paired(r.describe, ['pacedDescribe', 'idle'], c, bench, (x, y) => x - y);
+    const wakes = pacedDescribeCost(r.describe, c);
     return [
       `Describing one finished calculation, ${clients(c)}, ${d.windows.length} windows: ` +
         `${spread(d)} describes/s; per describe the server spent ${n2(d.cost.server)} ms of CPU and the ` +

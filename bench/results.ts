@@ -210,6 +210,19 @@ export const p50Of = (latency: readonly LatencyResult[], variant: VariantKey) =>
   latency.find((l) => l.variant === variant)?.summary.p50 ?? NaN;
 
 /**
+ * What one describe at each client's pace cost the bench client above the pace alone at `c`,
+ * round by round: the describe's share of the API's floor, its wake-up included.
+ */
+export const pacedDescribeCost = (describe: readonly ThroughputResult[], c: number) =>
+  paired(
+    describe,
+    ['pacedDescribe', 'idle'],
+    c,
+    (t) => costSummary(t)?.benchClient ?? NaN,
+    (x, y) => x - y,
+  );
+
+/**
  * How often each client of the API asks it for a calculation at `c` clients: the median of the
  * API's windows' p50 latency there. The paced `GET /health` runs at this pace.
  */

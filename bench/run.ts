@@ -94,8 +94,6 @@ async function main(): Promise<void> {
     await (await fetch(`${stack.api}${start.headers.get('location')}&wait=30`)).json();
     const describing = describeVariant(client.workflow.getHandle(finishedId, finished.run_id), stack.temporalMetrics);
     const health = healthVariant(stack.api, stack.temporalMetrics);
-    labels.describe = describing.label;
-    labels.health = health.label;
 
     // With a describe and an HTTP round trip in the same turns: the parts of the API path's
     // latency that the API cannot drop.

@@ -9,6 +9,7 @@ import {
   costSummary,
   medianInterval,
   p50Of,
+  pacedDescribeCost,
   paired,
   perSecond,
   point,
@@ -101,8 +102,7 @@ export function ratios({ latency, throughput, describe, health = [], labels }: B
     const [described, answered] = [point(describe, 'describe', c), point(health, 'paced', c)];
     if (!described || !answered)
       return { value: sdk, text: `c=${c}: ${f1(sdk)} (the SDK's part only; the others not measured at c=${c})` };
-    const bench = (t: ThroughputResult) => costSummary(t)?.benchClient ?? NaN;
-    const d = paired(describe, ['pacedDescribe', 'idle'], c, bench, (x, y) => x - y).value;
+    const d = pacedDescribeCost(describe, c).value;
     const h = answered.cost.api;
     const backToBack = `back to back ${f1(described.cost.benchClient)} and ${f1(2 * (point(health, 'health', c)?.cost.api ?? NaN))}`;
     return {
