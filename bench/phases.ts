@@ -131,6 +131,33 @@ export async function describePhase(
   return { describe, health: healthWindows };
 }
 
+/** How much slower than the API's own pace at c=8 both paths run in `sameRatePhase`. */
+const SAME_RATE_SLACK = 1.25;
+
+/**
+ * At c=8 the server's CPU per calculation is mostly its share of the cores over the rate
+ * (docs/benchmark.md): the slower path shows more per calculation for the same work. Here the API
+ * and the direct start run at one rate that both sustain, each client paced to 5/4 of the API's
+ * pace in the throughput phase, in turns: the server's CPU per calculation then compares the work
+ * each path asks of it.
+ */
+export async function sameRatePhase(
+  { config, processes }: OnFirstStack,
+  both: readonly Variant[],
+  throughput: readonly ThroughputResult[],
+): Promise<BenchResults['sameRate']> {
+  const c = config.compareConcurrency;
+  const paceMs = SAME_RATE_SLACK * paceOf(throughput, c);
+  if (!Number.isFinite(paceMs)) return undefined;
+  log(`one rate: the API and the direct start, each of ${c} clients one calculation every ${paceMs.toFixed(0)} ms`);
+  const windows: ThroughputResult[] = [];
+  for (let w = 0; w < config.windows; w++) {
+    for (const v of rotated(both, w))
+      windows.push(await costedWindow(paced(v, 1, paceMs), c, config, processes(), true));
+  }
+  return { paceMs, throughput: windows };
+}
+
 /**
  * The API is one more busy process on the machine: does its CPU alone, spent off the
  * calculation's path, raise what the other processes spend per calculation? The direct start

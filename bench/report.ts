@@ -112,6 +112,7 @@ export function markdown(r: BenchResults): string {
     ...(r.describe ?? []),
     ...(r.health ?? []),
     ...(r.contention?.throughput ?? []),
+    ...(r.sameRate?.throughput ?? []),
     ...r.api,
   ].reduce((a, x) => a + x.errors, 0);
   // Workers against workers: the Temporal server and the API serve both variants alike.

@@ -39,6 +39,8 @@ export interface BenchResults {
    * what the API spent at that concurrency: what one more busy process costs the others.
    */
   contention?: { cores: number; throughput: ThroughputResult[] };
+  /** The API and the direct start at one rate both sustain, each client one calculation per `paceMs`, in turns. */
+  sameRate?: { paceMs: number; throughput: ThroughputResult[] };
   api: ApiLoadResult[];
   /** Read after the calculations and before autocannon floods the API. */
   memoryBeforeApiLoad: ProcessMemory[];

@@ -20,6 +20,7 @@ import {
   describePhase,
   log,
   logLatency,
+  sameRatePhase,
   throughputPhase,
   type OnFirstStack,
   type Stops,
@@ -119,6 +120,7 @@ async function main(): Promise<void> {
 
     const costs = await describePhase(first, describing, health, throughput);
     const contention = await contentionPhase(first, direct, throughput);
+    const sameRate = await sameRatePhase(first, [all.find((v) => v.key === 'api')!, direct], throughput);
     const memoryBeforeApiLoad = processes().map(memoryOf);
     // Before the autocannon phase, whose POST flood leaves the first stack calculations to drain.
     const comparison = config.compare.length > 0 ? await comparisonPhase(config, keys, stops, labels) : undefined;
@@ -147,6 +149,7 @@ async function main(): Promise<void> {
       throughput,
       ...costs,
       contention,
+      sameRate,
       api,
       memoryBeforeApiLoad,
       memoryAtEnd: processes().map(memoryOf),

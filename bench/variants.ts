@@ -140,14 +140,16 @@ export function healthVariant(api: string, serverMetrics: string): Variant {
 /**
  * `times` calls of `v` in a row, then a pause until `paceMs` have passed since the first, as each
  * client's calculations ask the API: what the calls cost a process that idles between them, which
- * is more than back to back. `idle`, no call: what the pause alone costs the bench client.
+ * is more than back to back. `idle`, no call: what the pause alone costs the bench client. With no
+ * `key`, the variant itself at that pace, under its own key.
  */
-export function paced(v: Variant, times: number, paceMs: number, key: 'paced' | 'pacedDescribe' | 'idle'): Variant {
+export function paced(v: Variant, times: number, paceMs: number, key?: 'paced' | 'pacedDescribe' | 'idle'): Variant {
   const calculate = async (n: number) => {
     const start = performance.now();
     for (let i = 0; i < times; i++) await v.calculate(n);
     await sleep(Math.max(0, paceMs - (performance.now() - start)));
   };
+  if (key === undefined) return { ...v, calculate };
   const label = {
     paced: "two GET /health at each client's pace of calculations via the API",
     pacedDescribe: "a describe at each client's pace of calculations via the API",
