@@ -75,7 +75,7 @@ export function ratios({ latency, throughput, describe, health = [], sameRate, l
     const judged: Judged[] = each.map(({ c, interval }) => ({ c, interval }));
     return { value, detail: each.map((x) => `c=${x.c}: ${x.value.toFixed(2)}`).join(', '), judged };
   };
-  const [direct8, base8, api8] = [at('direct', 8), at('baseline', 8), at('api', 8)];
+  const [direct8, base8] = [at('direct', 8), at('baseline', 8)];
   const f1 = (v: number | undefined) => (v ?? NaN).toFixed(1);
   const versus = (a: number | undefined, b: number | undefined, unit: string) => `${f1(a)}${unit} vs ${f1(b)}${unit}`;
   const apiVsDirect = worst(concurrencies, (c) => paired(throughput, ['api', 'direct'], c, perSecond), false);
@@ -149,18 +149,20 @@ export function ratios({ latency, throughput, describe, health = [], sameRate, l
   // is the work each path asks of it; at saturation, beside it, it follows the rate (docs/benchmark.md).
   const serverAtOneRate = () => {
     const windows = sameRate?.throughput ?? [];
-    const [api, direct] = [point(windows, 'api', 8), point(windows, 'direct', 8)];
-    const x = paired(windows, ['api', 'direct'], 8, costOf('server'));
-    const saturated = paired(throughput, ['api', 'direct'], 8, costOf('server'));
+    // The phase's concurrency (BENCH_COMPARE_CONCURRENCY, 8 unless set).
+    const c = windows[0]?.concurrency ?? 8;
+    const [api, direct] = [point(windows, 'api', c), point(windows, 'direct', c)];
+    const x = paired(windows, ['api', 'direct'], c, costOf('server'));
+    const saturated = paired(throughput, ['api', 'direct'], c, costOf('server'));
     // What the server is asked to store and read, steadier than its CPU time: the same ratio,
     // round by round, of its persistence requests per calculation.
-    const persistence = paired(windows, ['api', 'direct'], 8, (t) => t.server?.persistence ?? NaN).value;
+    const persistence = paired(windows, ['api', 'direct'], c, (t) => t.server?.persistence ?? NaN).value;
     const detail =
       `each client one calculation every ${f1(sameRate?.paceMs)} ms (${versus(api?.perSecond, direct?.perSecond, '/s')}); ` +
       `${roundsOf(x)}; medians ${versus(api?.cost.server, direct?.cost.server, ' ms')}; persistence requests ` +
       `${versus(api?.server.persistence, direct?.server.persistence, '')}, ${persistence.toFixed(3)} x; the API's CPU ` +
       `${f1(api?.cost.api)} ms; at saturation (throughput phase): ${rounded(saturated)}, medians ` +
-      versus(api8?.cost.server, direct8?.cost.server, ' ms');
+      versus(at('api', c)?.cost.server, at('direct', c)?.cost.server, ' ms');
     return [x.value, detail, [{ interval: x.interval }]] as const;
   };
   // Name, unit, target, value, the figures it comes from, and the intervals of its medians.
