@@ -56,11 +56,26 @@ export function rotated<T>(items: readonly T[], round: number): T[] {
   return [...items.slice(k), ...items.slice(0, k)];
 }
 
+/**
+ * The items in the order of row `round` of a Williams square: over n rounds (2n when n is odd)
+ * each item runs first equally often and right after every other item equally often. A window
+ * can cost more after one variant than after another, and in `rotated` order each variant always
+ * follows the same one (bench/README.md, "Order").
+ */
+export function balanced<T>(items: readonly T[], round: number): T[] {
+  const n = items.length;
+  // 0, 1, n-1, 2, n-2, ...: the first row, whose steps between neighbours are all different.
+  const first = items.map((_, j) => (j % 2 ? (j + 1) / 2 : (n - j / 2) % n));
+  const row = round % (n % 2 ? 2 * n : n);
+  const order = first.map((k) => items[(k + row) % n]!);
+  return row < n ? order : order.reverse();
+}
+
 /** The variants interleaved call by call. */
 export async function sequentialLatency(all: readonly Variant[], calcs: number, offset = 0) {
   const runs = all.map((v) => ({ v, samples: [] as number[], tally: tally() }));
   for (let i = 0; i < calcs; i++) {
-    for (const r of rotated(runs, i)) {
+    for (const r of balanced(runs, i)) {
       const ms = await timed(r.v, numberAt(offset + i), r.tally);
       if (ms !== undefined) r.samples.push(ms);
     }

@@ -12,7 +12,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { dataConverter, readPayloadSettings } from '@calc/runtime';
 import { startStack, ZERO_WAITS, type RunningStack } from '../tests/stack';
 import { CONTROL, otherStack, type BenchConfig } from './config';
-import { rotated, sequentialLatency, throughputWindow, type ThroughputResult } from './load';
+import { balanced, rotated, sequentialLatency, throughputWindow, type ThroughputResult } from './load';
 import { paced, variants, type Variant } from './variants';
 import { stackProcesses, startBurner, type MeasuredProcess } from './procs';
 import { paceOf, point, type BenchResults } from './results';
@@ -72,7 +72,7 @@ export type OnFirstStack = {
 
 /**
  * BENCH_THROUGHPUT_WINDOWS windows per variant and concurrency, the variants in turns, each
- * round in another order; the report judges their medians. `more`: variants measured at the
+ * round in the order `balanced` gives; the report judges their medians. `more`: variants measured at the
  * given concurrency only.
  */
 export async function throughputPhase(
@@ -84,7 +84,7 @@ export async function throughputPhase(
   const throughput: ThroughputResult[] = [];
   for (const [i, c] of config.concurrencies.entries()) {
     for (let w = 0; w < config.throughputWindows; w++) {
-      for (const v of rotated([...all, ...(more[c] ?? [])], i + w)) {
+      for (const v of balanced([...all, ...(more[c] ?? [])], i + w)) {
         throughput.push(await costedWindow(v, c, config, processes(), true));
       }
     }
@@ -122,7 +122,7 @@ export async function describePhase(
     ];
     for (const { v } of kinds) labels[v.key] = v.label;
     for (let w = 0; w < config.windows; w++) {
-      for (const { v, to } of rotated(kinds, w)) {
+      for (const { v, to } of balanced(kinds, w)) {
         to.push(await costedWindow(v, c, config, processes(), settle));
         settle = false;
       }
@@ -152,7 +152,7 @@ export async function sameRatePhase(
   log(`one rate: the API and the direct start, each of ${c} clients one calculation every ${paceMs.toFixed(0)} ms`);
   const windows: ThroughputResult[] = [];
   for (let w = 0; w < config.windows; w++) {
-    for (const v of rotated(both, w))
+    for (const v of balanced(both, w))
       windows.push(await costedWindow(paced(v, 1, paceMs), c, config, processes(), true));
   }
   return { paceMs, throughput: windows };
